@@ -1,0 +1,40 @@
+// rmtlens: predict, from training data alone, how kernel ridge regression
+// on a representation will generalize, and explain why.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <exception>
+#include <spdlog/spdlog.h>
+
+#include "commands.hpp"
+#include "rmtlens/types.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "rmtlens: risk curves of kernel ridge regression over sizes and "
+      "ridges, with GCV, exact LOO and random-matrix theory side by side."};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("rmtlens ") + RMTLENS_VERSION);
+
+  rmtlens::cli::add_sweep_command(app);
+  rmtlens::cli::add_kernel_command(app);
+  rmtlens::cli::add_demo_command(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  } catch (const rmtlens::InputError& e) {
+    std::fprintf(stderr, "rmtlens: error: %s\n", e.what());
+    return 2;
+  } catch (const rmtlens::NotImplemented& e) {
+    std::fprintf(stderr, "rmtlens: %s\n", e.what());
+    return 3;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "rmtlens: error: out of memory\n");
+    return 4;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "rmtlens: internal error: %s\n", e.what());
+    return 5;
+  }
+  return 0;
+}
