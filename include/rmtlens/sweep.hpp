@@ -57,6 +57,14 @@ struct SweepRow {
   double df = kNaN;          // sum_i d_i / (d_i + N lambda)
   double test_mse_se = kNaN;    // standard error of test_mse over test points
   double test_error_se = kNaN;  // standard error of test_error
+
+  // Theory layer (theory.hpp fills these; NaN until it runs).
+  double de_population = kNaN;    // deterministic equivalent, pool spectrum
+  double de_plugin = kNaN;        // the same, training sample's spectrum
+  double isotropic = kNaN;        // Marchenko-Pastur, matched trace/rank
+  double classical_bound = kNaN;  // norm-based uniform-convergence bound
+  double kappa_empirical = kNaN;  // 1 / ((1/N) tr (K/N + lambda I)^-1)
+  double kappa_population = kNaN;  // kappa solved on the pool spectrum
 };
 
 // What one decomposition produced, kept for the spectral and theory layers.
