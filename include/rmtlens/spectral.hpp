@@ -10,8 +10,8 @@ namespace rmtlens {
 
 // Eigenvalues and the projections B = V^T Y of a symmetric kernel.
 struct KernelSpectrum {
-  Vector eigenvalues;   // descending, negative ones clipped to 0 (n)
-  Matrix projections;   // B = V^T Y, row i belongs to eigenvalue i (n x C)
+  Vector eigenvalues;  // descending, negative ones clipped to 0 (n)
+  Matrix projections;  // B = V^T Y, row i belongs to eigenvalue i (n x C)
   double most_negative_eigenvalue = 0.0;  // before clipping; 0 if none
 };
 

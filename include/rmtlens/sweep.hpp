@@ -49,21 +49,21 @@ struct SweepOptions {
 struct SweepRow {
   std::int64_t n = 0;
   double ridge = 0.0;
-  double train_mse = kNaN;   // (1/N) |Y - f(X)|^2
-  double gcv = kNaN;         // train / (1 - df/N)^2; NaN when df = N
-  double loo = kNaN;         // exact leave-one-out risk (--loo)
-  double test_mse = kNaN;    // (1/M) |f(X*) - Y*|^2
-  double test_error = kNaN;  // argmax mismatch rate (classification only)
-  double df = kNaN;          // sum_i d_i / (d_i + N lambda)
+  double train_mse = kNaN;      // (1/N) |Y - f(X)|^2
+  double gcv = kNaN;            // train / (1 - df/N)^2; NaN when df = N
+  double loo = kNaN;            // exact leave-one-out risk (--loo)
+  double test_mse = kNaN;       // (1/M) |f(X*) - Y*|^2
+  double test_error = kNaN;     // argmax mismatch rate (classification only)
+  double df = kNaN;             // sum_i d_i / (d_i + N lambda)
   double test_mse_se = kNaN;    // standard error of test_mse over test points
   double test_error_se = kNaN;  // standard error of test_error
 
   // Theory layer (theory.hpp fills these; NaN until it runs).
-  double de_population = kNaN;    // deterministic equivalent, pool spectrum
-  double de_plugin = kNaN;        // the same, training sample's spectrum
-  double isotropic = kNaN;        // Marchenko-Pastur, matched trace/rank
-  double classical_bound = kNaN;  // norm-based uniform-convergence bound
-  double kappa_empirical = kNaN;  // 1 / ((1/N) tr (K/N + lambda I)^-1)
+  double de_population = kNaN;     // deterministic equivalent, pool spectrum
+  double de_plugin = kNaN;         // the same, training sample's spectrum
+  double isotropic = kNaN;         // Marchenko-Pastur, matched trace/rank
+  double classical_bound = kNaN;   // norm-based uniform-convergence bound
+  double kappa_empirical = kNaN;   // 1 / ((1/N) tr (K/N + lambda I)^-1)
   double kappa_population = kNaN;  // kappa solved on the pool spectrum
 };
 
@@ -72,7 +72,7 @@ struct SizeResult {
   std::int64_t n = 0;
   Vector eigenvalues;    // d of the N x N block, descending, clipped at 0
   Vector target_energy;  // |B_i|^2 = |V_i^T Y|^2 summed over outputs
-  double residual_energy = 0.0;  // |Y|^2 outside the span of the V_i
+  double residual_energy = 0.0;           // |Y|^2 outside the span of the V_i
   double most_negative_eigenvalue = 0.0;  // before clipping; 0 if none
   double decompose_seconds = 0.0;
   double evaluate_seconds = 0.0;

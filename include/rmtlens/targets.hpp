@@ -41,7 +41,8 @@ void load_targets(const std::string& train_file,
                   Targets* test);
 
 // Rows `order[0..n)` of `t`, in that order.
-Targets take_rows(const Targets& t, const std::vector<std::int64_t>& order,
+Targets take_rows(const Targets& t,
+                  const std::vector<std::int64_t>& order,
                   Index n);
 
 }  // namespace rmtlens
