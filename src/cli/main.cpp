@@ -1,9 +1,10 @@
 // rmtlens: predict, from training data alone, how kernel ridge regression
 // on a representation will generalize, and explain why.
+#include <spdlog/spdlog.h>
+
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <exception>
-#include <spdlog/spdlog.h>
 
 #include "commands.hpp"
 #include "rmtlens/types.hpp"
