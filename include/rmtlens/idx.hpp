@@ -36,8 +36,16 @@ enum class Split { kTrain, kTest };
 // else /usr/share/datasets/fashion-mnist (Debian's dataset-fashion-mnist).
 std::string fashion_mnist_directory();
 
-// Loads one split. Throws InputError (with the install hint) when the files
-// are missing.
+// Loads one split (train: 60000 images, test: 10000; 28 x 28 pixels). Each
+// file may be gzip-compressed (NAME.gz, as Debian ships it) or plain
+// (NAME). Throws InputError (with the install hint) when the files are
+// missing, and as read_idx does; also on a label outside 0-9 or image and
+// label counts that differ.
 ImageDataset load_fashion_mnist(Split split);
+
+// Example:
+//   rmtlens::ImageDataset test = rmtlens::load_fashion_mnist(
+//       rmtlens::Split::kTest);
+//   // test.images: 10000 x 784, test.labels[i] in 0..9
 
 }  // namespace rmtlens
