@@ -109,12 +109,11 @@ struct EffectiveRidge {
 // sigma: descending, >= 0 (m); multiplicity: empty or m entries > 0;
 // n > 0 (real-valued sizes are allowed for learning curves); lambda >= 0.
 // Throws InputError on invalid arguments; non-convergence is a status.
-EffectiveRidge solve_effective_ridge(
-    const Vector& sigma,
-    const Vector& multiplicity,
-    double n,
-    double lambda,
-    const EffectiveRidgeOptions& options = {});
+EffectiveRidge solve_effective_ridge(const Vector& sigma,
+                                     const Vector& multiplicity,
+                                     double n,
+                                     double lambda,
+                                     const EffectiveRidgeOptions& options = {});
 
 // The deterministic-equivalent prediction at (N, lambda):
 //   E = [sum_i kappa^2 |theta_i|^2 / (sigma_i + kappa)^2 + eps^2]
@@ -215,6 +214,11 @@ struct TheoryOptions {
 void add_theory_columns(SweepResult& result,
                         const PopulationSpectrum& population,
                         const TheoryOptions& options = {});
+
+// Median, 90th percentile (linear interpolation between order statistics,
+// as summarize_relative_error) and maximum of `values`; count 0 and NaNs
+// when empty. Non-finite values must be filtered out by the caller.
+ErrorSummary summarize_values(std::vector<double> values);
 
 // |kappa_empirical - kappa_population| / kappa_population over the rows
 // where both are finite and kappa_population > 0.
