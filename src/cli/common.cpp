@@ -132,6 +132,23 @@ const std::vector<Column>& csv_columns() {
   return columns;
 }
 
+// Test classification error at GCV's ridge and the best over the grid.
+struct ClassificationChoice {
+  double at_gcv_ridge = kNaN;
+  double best = kNaN;
+};
+
+ClassificationChoice classification_at(const SweepResult& r,
+                                       const RidgeChoice& c) {
+  ClassificationChoice e;
+  for (const SweepRow& row : r.rows) {
+    if (row.n != c.n || std::isnan(row.test_error)) continue;
+    if (row.ridge == c.gcv_ridge) e.at_gcv_ridge = row.test_error;
+    if (std::isnan(e.best) || row.test_error < e.best) e.best = row.test_error;
+  }
+  return e;
+}
+
 }  // namespace
 
 std::vector<std::int64_t> parse_size_grid(const std::string& text) {
@@ -232,6 +249,7 @@ nlohmann::json sweep_summary(const SweepResult& result) {
   for (size_t k = 0; k < result.sizes.size(); ++k) {
     const SizeResult& s = result.sizes[k];
     const RidgeChoice& c = choices[k];
+    const ClassificationChoice e = classification_at(result, c);
     sizes.push_back(
         {{"n", s.n},
          {"largest_eigenvalue", s.eigenvalues.size() ? s.eigenvalues[0] : 0.0},
@@ -241,6 +259,8 @@ nlohmann::json sweep_summary(const SweepResult& result) {
          {"best_ridge", number_or_null(c.best_ridge)},
          {"best_test_mse", number_or_null(c.best_test)},
          {"gcv_ridge_at_grid_edge", c.at_grid_edge},
+         {"test_error_at_gcv_ridge", number_or_null(e.at_gcv_ridge)},
+         {"best_test_error", number_or_null(e.best)},
          {"decompose_seconds", s.decompose_seconds},
          {"evaluate_seconds", s.evaluate_seconds}});
   }
