@@ -20,6 +20,7 @@
 
 #include "rmtlens/targets.hpp"
 #include "rmtlens/types.hpp"
+#include "rmtlens/uncertainty.hpp"
 
 namespace rmtlens {
 
@@ -39,6 +40,10 @@ struct SweepOptions {
   // keeps the file's order.
   bool shuffle = true;
   std::uint64_t seed = 0;
+  // Intervals of the test risk over test points (docs/uncertainty.md).
+  BootstrapOptions bootstrap;
+  // Flags the (N, lambda) where GCV should not be read (needs loo).
+  GcvTrustRule gcv_rule;
 
   // Sorts and deduplicates; throws InputError on an empty grid, a size
   // outside [1, pool_size] or a negative or non-finite ridge.
@@ -57,6 +62,20 @@ struct SweepRow {
   double df = kNaN;             // sum_i d_i / (d_i + N lambda)
   double test_mse_se = kNaN;    // standard error of test_mse over test points
   double test_error_se = kNaN;  // standard error of test_error
+  // Percentile bootstrap intervals over test points (options.bootstrap).
+  double test_mse_lo = kNaN;
+  double test_mse_hi = kNaN;
+  double test_error_lo = kNaN;
+  double test_error_hi = kNaN;
+
+  // Training-data diagnostics of the estimators. The leverages
+  // h_n = [K (K + N lambda I)^-1]_nn need the eigenvectors (loo).
+  double df_fraction = kNaN;    // df / N, always
+  double leverage_cv = kNaN;    // sd(h) / mean(h)
+  double leverage_max = kNaN;   // max_n h_n
+  double slack_cv = kNaN;       // sd(1 - h) / (1 - df/N)
+  double gcv_loo_ratio = kNaN;  // gcv / loo
+  double gcv_trusted = kNaN;    // 1 or 0 by options.gcv_rule; NaN: unassessed
 
   // Theory layer (theory.hpp fills these; NaN until it runs).
   double de_population = kNaN;     // deterministic equivalent, pool spectrum
@@ -86,6 +105,8 @@ struct SweepResult {
   std::int64_t test_size = 0;
   std::int64_t outputs = 0;
   bool classification = false;
+  BootstrapOptions bootstrap;  // as used for the intervals
+  GcvTrustRule gcv_rule;
   std::string route;               // "kernel" or "primal"
   std::vector<std::string> notes;  // numerical outcomes worth reading
   double seconds = 0.0;
@@ -128,16 +149,25 @@ struct RidgeChoice {
 };
 std::vector<RidgeChoice> choose_ridges(const SweepResult& result);
 
-// |estimate - test| / test over the rows where both are finite.
+// |estimate - test| / test over the rows where both are finite and the
+// test risk is resolved by `rule` (its interval: test_mse_interval).
 struct ErrorSummary {
   std::int64_t count = 0;
   double median = kNaN;
   double p90 = kNaN;
   double max = kNaN;
+  std::int64_t unresolved = 0;  // rows left out: test risk not resolved
+  std::int64_t inside = 0;      // counted rows with the estimate inside
 };
 ErrorSummary summarize_relative_error(
     const SweepResult& result,
-    const std::function<double(const SweepRow&)>& estimate);
+    const std::function<double(const SweepRow&)>& estimate,
+    const ResolutionRule& rule = {});
+
+// The interval of a row's test MSE (test error): the bootstrap one when it
+// was computed, else test -/+ z se at `level`.
+Interval test_mse_interval(const SweepRow& row, double level = 0.95);
+Interval test_error_interval(const SweepRow& row, double level = 0.95);
 
 // The seeded permutation of 0..n-1 used for nested sizes: Fisher-Yates
 // driven by a 64-bit Mersenne Twister, identical on every platform.

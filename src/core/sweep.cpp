@@ -97,13 +97,17 @@ void fill_training_quantities(const SpectralModel& m,
 
 // ---------------------------------------------------------------------------
 // Test quantities: the predictions of every ridge come from one batched
-// product; each ridge then costs O(M C).
+// product; each ridge then costs O(M C). The per-point losses go to
+// `losses` (M x 1, or M x 2 with the argmax mismatch for classification)
+// for the bootstrap.
 
 void fill_test_quantities(const Matrix& predictions,
                           const Targets& test,
-                          SweepRow& row) {
+                          SweepRow& row,
+                          Eigen::Ref<Matrix> losses) {
   const Index m = predictions.rows();
   const Vector errors = (predictions - test.y).rowwise().squaredNorm();
+  losses.col(0) = errors;
   const double mean = errors.mean();
   row.test_mse = mean;
   if (m > 1) {
@@ -116,7 +120,9 @@ void fill_test_quantities(const Matrix& predictions,
   for (Index i = 0; i < m; ++i) {
     Index predicted = 0;
     predictions.row(i).maxCoeff(&predicted);
-    wrong += predicted != test.class_index[i];
+    const bool miss = predicted != test.class_index[i];
+    losses(i, 1) = miss ? 1.0 : 0.0;
+    wrong += miss;
   }
   const double rate = static_cast<double>(wrong) / m;
   row.test_error = rate;
@@ -163,8 +169,30 @@ double loo_residual_form(const SpectralModel& m,
   return total / static_cast<double>(residual.rows());
 }
 
+// The leverage spread (uncertainty.hpp) and GCV's verdict at one ridge,
+// from the slacks 1 - h_n = sum_i V_ni^2 (1 - s_i) plus the leverage
+// outside span(V): one O(N r) product, no cancellation.
+void fill_leverage_diagnostics(const Matrix& v2,
+                               const Vector& null_leverage,
+                               const RidgeWeights& w,
+                               const GcvTrustRule& rule,
+                               SweepRow& row) {
+  Vector one_minus_h = v2 * w.one_minus_s;
+  if (null_leverage.size() > 0) one_minus_h += null_leverage;
+  const LeverageSpread spread = leverage_spread(one_minus_h);
+  row.leverage_cv = spread.cv;
+  row.leverage_max = spread.max;
+  row.slack_cv = spread.slack_cv;
+  row.gcv_loo_ratio = row.gcv / row.loo;
+
+  const GcvVerdict v =
+      assess_gcv(spread, row.gcv, std::isfinite(row.loo), rule);
+  row.gcv_trusted = v.assessed ? (v.trusted ? 1.0 : 0.0) : kNaN;
+}
+
 void fill_loo(const SpectralModel& m,
               const std::vector<RidgeWeights>& ws,
+              const GcvTrustRule& rule,
               std::vector<SweepRow>& rows) {
   const Matrix& v = *m.vectors;
   const Matrix v2 = v.cwiseAbs2();
@@ -178,15 +206,33 @@ void fill_loo(const SpectralModel& m,
     rows[j].loo = square && ws[j].full_rank
                       ? loo_full_rank(v, v2, m.b, ws[j])
                       : loo_residual_form(m, v2, null_leverage, ws[j]);
+    fill_leverage_diagnostics(v2, null_leverage, ws[j], rule, rows[j]);
   }
 }
 
 // ---------------------------------------------------------------------------
 // One size: every ridge from one decomposition.
 
+// Bootstrap intervals of every ridge's test MSE (and error) at once, from
+// the per-point losses (M x k per ridge, ridge-major columns).
+void fill_test_intervals(const Matrix& losses,
+                         const BootstrapOptions& options,
+                         std::vector<SweepRow>& rows) {
+  const std::vector<Interval> ci = bootstrap_mean_intervals(losses, options);
+  const size_t k = ci.size() / rows.size();
+  for (size_t j = 0; j < rows.size(); ++j) {
+    rows[j].test_mse_lo = ci[j * k].lo;
+    rows[j].test_mse_hi = ci[j * k].hi;
+    if (k < 2) continue;
+    rows[j].test_error_lo = ci[j * k + 1].lo;
+    rows[j].test_error_hi = ci[j * k + 1].hi;
+  }
+}
+
 std::vector<SweepRow> evaluate_ridges(const SpectralModel& m,
                                       const Targets& test,
-                                      const std::vector<double>& ridges) {
+                                      const SweepOptions& options) {
+  const std::vector<double>& ridges = options.ridges;
   const Index c = m.b.cols();
   const Index r = m.d.size();
   std::vector<SweepRow> rows(ridges.size());
@@ -198,16 +244,22 @@ std::vector<SweepRow> evaluate_ridges(const SpectralModel& m,
     rows[j].n = m.n;
     rows[j].ridge = ridges[j];
     fill_training_quantities(m, weights.back(), rows[j]);
+    rows[j].df_fraction = rows[j].df / static_cast<double>(m.n);
     coefficients.middleCols(static_cast<Index>(j) * c, c) =
         weights.back().g.asDiagonal() * m.b;
   }
 
   const Matrix predictions = m.predict(coefficients);
+  const Index k = test.is_classification() ? 2 : 1;
+  Matrix losses(test.size(), k * static_cast<Index>(ridges.size()));
   for (size_t j = 0; j < ridges.size(); ++j) {
-    fill_test_quantities(
-        predictions.middleCols(static_cast<Index>(j) * c, c), test, rows[j]);
+    fill_test_quantities(predictions.middleCols(static_cast<Index>(j) * c, c),
+                         test,
+                         rows[j],
+                         losses.middleCols(static_cast<Index>(j) * k, k));
   }
-  if (m.vectors != nullptr) fill_loo(m, weights, rows);
+  fill_test_intervals(losses, options.bootstrap, rows);
+  if (m.vectors != nullptr) fill_loo(m, weights, options.gcv_rule, rows);
   return rows;
 }
 
@@ -286,6 +338,8 @@ SweepResult start_result(Index pool_size,
   r.test_size = test.size();
   r.outputs = train.outputs();
   r.classification = test.is_classification();
+  r.bootstrap = options.bootstrap;
+  r.gcv_rule = options.gcv_rule;
   r.route = route;
   if (options.shuffle) {
     r.order = seeded_permutation(pool_size, options.seed);
@@ -361,6 +415,8 @@ void SweepOptions::validate(std::int64_t pool_size) {
       throw InputError(s.str());
     }
   }
+  bootstrap.validate();
+  gcv_rule.validate();
   std::sort(sizes.begin(), sizes.end());
   sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
 }
@@ -400,7 +456,7 @@ SweepResult sweep_kernel(Matrix pool_kernel,
     const auto t1 = Clock::now();
     const Matrix y = y_all.topRows(n);
     const SpectralModel model = kernel_model(system, y, test_block);
-    std::vector<SweepRow> rows = evaluate_ridges(model, test, options.ridges);
+    std::vector<SweepRow> rows = evaluate_ridges(model, test, options);
     record_size(
         result, model, std::move(rows), decompose_seconds, seconds_since(t1));
   }
@@ -488,7 +544,7 @@ SweepResult sweep_linear_features(const Matrix& features,
     m.predict = [&](const Matrix& c) -> Matrix {
       return test_features * (block.u * (root.asDiagonal() * c));
     };
-    std::vector<SweepRow> rows = evaluate_ridges(m, test, options.ridges);
+    std::vector<SweepRow> rows = evaluate_ridges(m, test, options);
     record_size(
         result, m, std::move(rows), decompose_seconds, seconds_since(t1));
   }
@@ -544,17 +600,36 @@ std::vector<RidgeChoice> choose_ridges(const SweepResult& result) {
   return choices;
 }
 
+Interval test_mse_interval(const SweepRow& row, double level) {
+  const Interval boot{row.test_mse_lo, row.test_mse_hi};
+  return boot.valid() ? boot
+                      : normal_interval(row.test_mse, row.test_mse_se, level);
+}
+
+Interval test_error_interval(const SweepRow& row, double level) {
+  const Interval boot{row.test_error_lo, row.test_error_hi};
+  return boot.valid()
+             ? boot
+             : normal_interval(row.test_error, row.test_error_se, level);
+}
+
 ErrorSummary summarize_relative_error(
     const SweepResult& result,
-    const std::function<double(const SweepRow&)>& estimate) {
+    const std::function<double(const SweepRow&)>& estimate,
+    const ResolutionRule& rule) {
   std::vector<double> errors;
+  ErrorSummary s;
   for (const SweepRow& row : result.rows) {
     const double e = estimate(row);
-    if (std::isfinite(e) && std::isfinite(row.test_mse) && row.test_mse > 0.0) {
-      errors.push_back(std::abs(e - row.test_mse) / row.test_mse);
+    if (!std::isfinite(e) || !std::isfinite(row.test_mse)) continue;
+    const Interval interval = test_mse_interval(row, result.bootstrap.level);
+    if (!rule.resolved(row.test_mse, interval)) {
+      ++s.unresolved;
+      continue;
     }
+    errors.push_back(std::abs(e - row.test_mse) / row.test_mse);
+    s.inside += interval.contains(e);
   }
-  ErrorSummary s;
   s.count = static_cast<std::int64_t>(errors.size());
   if (errors.empty()) return s;
 
