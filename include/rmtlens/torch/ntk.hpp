@@ -42,16 +42,14 @@ class NtkModel {
   // linear layer drawn from `head_seed` (PyTorch's default Linear
   // initialisation), so that a pretrained and a random body are compared
   // with the same head.
-  static NtkModel from_network(const Network& network,
-                               std::uint64_t head_seed);
+  static NtkModel from_network(const Network& network, std::uint64_t head_seed);
 
   // A TorchScript module exported from PyTorch (torch.jit.script or
   // torch.jit.trace, then .save). Its output for a batch of b inputs must
   // be b values (shape (b) or (b, 1)); with output_index >= 0 it may be
   // (b, k) and column output_index is used. Evaluated in eval mode.
   // Throws InputError naming `path` when the file is not TorchScript.
-  static NtkModel from_torchscript(const std::string& path,
-                                   int output_index);
+  static NtkModel from_torchscript(const std::string& path, int output_index);
 
   // Trainable scalars the kernel differentiates against.
   std::int64_t parameter_count() const;
@@ -89,6 +87,9 @@ struct NtkOptions {
   GradientMethod method = GradientMethod::kAuto;
   // Inputs per forward/backward pass of the structured method, 1-65536.
   int batch_size = 128;
+  // Upper bound on the columns of one Jacobian chunk, >= 0 (0: as many as
+  // the budget allows). Tests use it to force many chunks.
+  std::int64_t max_chunk_columns = 0;
 
   void validate() const;
 };

@@ -1,0 +1,693 @@
+// eNTK assembly: per-sample gradients in parameter chunks, K += J J^T and
+// K* += J* J^T as BLAS-3 calls.
+#include <cblas.h>
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <algorithm>
+#include <chrono>
+
+#include "ntk_internal.hpp"
+
+namespace rmtlens {
+namespace {
+
+constexpr double kMiB = 1024.0 * 1024.0;
+// Rows per block when the Hadamard form of a linear layer's Gram matrix is
+// added, bounding its temporaries to two blocks of kHadamardRows x n.
+constexpr std::int64_t kHadamardRows = 512;
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start)
+      .count();
+}
+
+void syrk_upper(std::int64_t n, std::int64_t p, const float* a, float* c) {
+  cblas_ssyrk(
+      CblasRowMajor, CblasUpper, CblasNoTrans, n, p, 1.0f, a, p, 1.0f, c, n);
+}
+void syrk_upper(std::int64_t n, std::int64_t p, const double* a, double* c) {
+  cblas_dsyrk(
+      CblasRowMajor, CblasUpper, CblasNoTrans, n, p, 1.0, a, p, 1.0, c, n);
+}
+void gemm_abt(std::int64_t m,
+              std::int64_t n,
+              std::int64_t p,
+              const float* a,
+              const float* b,
+              float* c) {
+  cblas_sgemm(CblasRowMajor,
+              CblasNoTrans,
+              CblasTrans,
+              m,
+              n,
+              p,
+              1.0f,
+              a,
+              p,
+              b,
+              p,
+              1.0f,
+              c,
+              n);
+}
+void gemm_abt(std::int64_t m,
+              std::int64_t n,
+              std::int64_t p,
+              const double* a,
+              const double* b,
+              double* c) {
+  cblas_dgemm(CblasRowMajor,
+              CblasNoTrans,
+              CblasTrans,
+              m,
+              n,
+              p,
+              1.0,
+              a,
+              p,
+              b,
+              p,
+              1.0,
+              c,
+              n);
+}
+
+// K (n x n, upper triangle kept, row-major) and K* (m x n), accumulated in
+// the working precision over the chunks.
+class GramAccumulator {
+ public:
+  GramAccumulator(std::int64_t n, std::int64_t m, torch::Dtype dtype)
+      : n_(n),
+        m_(m),
+        k_(torch::zeros({n, n}, dtype)),
+        kt_(torch::zeros({m, n}, dtype)) {}
+
+  // jacobian: (n + m) x p, contiguous; train rows first.
+  void add_jacobian(const torch::Tensor& jacobian) {
+    const auto start = std::chrono::steady_clock::now();
+    if (jacobian.scalar_type() == torch::kFloat32) {
+      add_jacobian_typed<float>(jacobian);
+    } else {
+      add_jacobian_typed<double>(jacobian);
+    }
+    const double p = jacobian.size(1);
+    flops_ += double(n_) * (n_ + 1) * p + 2.0 * m_ * n_ * p;
+    seconds_ += seconds_since(start);
+  }
+
+  // A linear layer y = W a + b: its per-sample gradient is g a^T (and g),
+  // so its Gram matrix is (G G^T) o (A A^T + 1) without ever forming the
+  // n x (out * in) Jacobian. g: (n + m) x out, a: (n + m) x in.
+  void add_linear(const torch::Tensor& g,
+                  const torch::Tensor& a,
+                  bool has_bias) {
+    const auto start = std::chrono::steady_clock::now();
+    const torch::Tensor g_train = g.narrow(0, 0, n_);
+    const torch::Tensor a_train = a.narrow(0, 0, n_);
+    add_hadamard_rows(
+        g.narrow(0, 0, n_), a.narrow(0, 0, n_), g_train, a_train, has_bias, k_);
+    add_hadamard_rows(g.narrow(0, n_, m_),
+                      a.narrow(0, n_, m_),
+                      g_train,
+                      a_train,
+                      has_bias,
+                      kt_);
+    flops_ += 2.0 * (n_ + m_) * n_ * (g.size(1) + a.size(1));
+    seconds_ += seconds_since(start);
+  }
+
+  Matrix kernel() const {
+    const torch::Tensor upper = k_.triu();
+    return detail::to_matrix(upper + upper.triu(1).t());
+  }
+  Matrix test_kernel() const {
+    if (m_ == 0) return Matrix(0, n_);
+    return detail::to_matrix(kt_);
+  }
+  double seconds() const { return seconds_; }
+  double flops() const { return flops_; }
+
+ private:
+  template <typename T>
+  void add_jacobian_typed(const torch::Tensor& j) {
+    const std::int64_t p = j.size(1);
+    const T* rows = j.data_ptr<T>();
+    syrk_upper(n_, p, rows, k_.data_ptr<T>());
+    if (m_ > 0) gemm_abt(m_, n_, p, rows + n_ * p, rows, kt_.data_ptr<T>());
+  }
+
+  // target += (G_rows G_train^T) o (A_rows A_train^T + bias), a block of
+  // rows at a time.
+  static void add_hadamard_rows(const torch::Tensor& g_rows,
+                                const torch::Tensor& a_rows,
+                                const torch::Tensor& g_train,
+                                const torch::Tensor& a_train,
+                                bool has_bias,
+                                torch::Tensor& target) {
+    const std::int64_t count = g_rows.size(0);
+    for (std::int64_t r0 = 0; r0 < count; r0 += kHadamardRows) {
+      const std::int64_t rows = std::min(kHadamardRows, count - r0);
+      torch::Tensor gram = g_rows.narrow(0, r0, rows).mm(g_train.t());
+      torch::Tensor inner = a_rows.narrow(0, r0, rows).mm(a_train.t());
+      if (has_bias) inner.add_(1.0);
+      target.narrow(0, r0, rows).add_(gram.mul_(inner));
+    }
+  }
+
+  std::int64_t n_, m_;
+  torch::Tensor k_, kt_;
+  double seconds_ = 0;
+  double flops_ = 0;
+};
+
+// A group of columns of J: one layer (structured) or one parameter tensor
+// (per-sample), never split across chunks.
+struct Unit {
+  std::size_t index;  // tape entry or parameter position
+  std::int64_t columns;
+  std::string name;
+};
+
+// Consecutive units packed greedily into chunks of at most `capacity`
+// columns. Throws InputError naming the budget if one unit does not fit.
+std::vector<std::vector<Unit>> plan_chunks(const std::vector<Unit>& units,
+                                           std::int64_t capacity,
+                                           const std::string& why_short) {
+  std::vector<std::vector<Unit>> chunks;
+  std::int64_t filled = 0;
+  for (const Unit& unit : units) {
+    if (unit.columns > capacity) throw InputError(why_short);
+    if (chunks.empty() || filled + unit.columns > capacity) {
+      chunks.emplace_back();
+      filled = 0;
+    }
+    chunks.back().push_back(unit);
+    filled += unit.columns;
+  }
+  return chunks;
+}
+
+// Columns of J a chunk may hold: what the budget left after the working
+// memory allows for all rows, capped by max_chunk_columns.
+std::int64_t chunk_capacity(const NtkOptions& options,
+                            double workspace_bytes,
+                            std::int64_t rows,
+                            std::int64_t bytes) {
+  const double left = options.memory_budget_mb * kMiB - workspace_bytes;
+  auto capacity =
+      static_cast<std::int64_t>(std::max(0.0, left / (double(rows) * bytes)));
+  if (options.max_chunk_columns > 0) {
+    capacity = std::min(capacity, options.max_chunk_columns);
+  }
+  return capacity;
+}
+
+std::int64_t total_columns(const std::vector<Unit>& chunk) {
+  std::int64_t columns = 0;
+  for (const Unit& unit : chunk) columns += unit.columns;
+  return columns;
+}
+
+std::string budget_message(const NtkOptions& options,
+                           const Unit& largest,
+                           std::int64_t rows,
+                           std::int64_t bytes,
+                           double workspace_mb) {
+  const double need = double(largest.columns) * rows * bytes / kMiB;
+  return fmt::format(
+      "--memory-budget {} MiB is too small for one chunk: {} ({} values) "
+      "needs {:.1f} MiB for {} inputs in float{}, plus {:.1f} MiB working "
+      "memory",
+      options.memory_budget_mb,
+      largest.name,
+      largest.columns,
+      need,
+      rows,
+      8 * bytes,
+      workspace_mb);
+}
+
+const Unit& largest_unit(const std::vector<Unit>& units) {
+  return *std::max_element(
+      units.begin(), units.end(), [](const Unit& a, const Unit& b) {
+        return a.columns < b.columns;
+      });
+}
+
+// Per-sample gradients of conv, BatchNorm (eval) and the output head from
+// one batched forward and backward pass: the backward pass of sum_b f(x_b)
+// gives each sample's gradient at every layer output because samples do
+// not interact, and each layer's per-sample weight gradient then has a
+// closed form from its input (Goodfellow 2015; Rochette et al. 2019 for
+// convolutions via im2col).
+class StructuredNtk {
+ public:
+  StructuredNtk(NtkModel::Impl& model,
+                const torch::Tensor& x,
+                std::int64_t n,
+                const NtkOptions& options,
+                const Progress& progress)
+      : model_(model),
+        x_(x),
+        n_(n),
+        rows_(x.size(0)),
+        options_(options),
+        progress_(progress),
+        batch_(std::min<std::int64_t>(options.batch_size, rows_)),
+        bytes_(x.element_size()) {}
+
+  NtkResult run() {
+    plan();
+    GramAccumulator gram(n_, rows_ - n_, x_.scalar_type());
+    NtkResult result;
+    const auto start = std::chrono::steady_clock::now();
+    for (std::size_t c = 0; c < chunks_.size(); ++c) {
+      torch::Tensor jacobian =
+          torch::empty({rows_, total_columns(chunks_[c])}, x_.options());
+      result.peak_chunk_mb =
+          std::max(result.peak_chunk_mb, jacobian.nbytes() / kMiB);
+      pass(c, jacobian);
+      gram.add_jacobian(jacobian);
+    }
+    add_linear_layers(gram);
+    result.gradient_seconds = seconds_since(start) - gram.seconds();
+    return finish(gram, result);
+  }
+
+ private:
+  // Records the layers on one input, sizes the work per batch, and packs
+  // the conv and BatchNorm layers into chunks under the budget. Linear
+  // layers take the Hadamard route and need no Jacobian columns.
+  void plan() {
+    detail::Tape tape;
+    model_.forward(x_.narrow(0, 0, 1), &tape);
+    std::vector<Unit> units;
+    std::int64_t activations = 0, scratch = 0, linear_width = 0;
+    for (std::size_t i = 0; i < tape.size(); ++i) {
+      const auto& entry = tape[i];
+      activations += entry.input.numel() + entry.output.numel();
+      if (entry.kind == detail::LayerKind::kLinear) {
+        linears_.push_back(i);
+        linear_width += entry.input.numel() + entry.output.numel();
+        continue;
+      }
+      const std::int64_t columns = layer_columns(entry);
+      units.push_back({i, columns, unit_name(entry, i)});
+      if (entry.kind == detail::LayerKind::kConv) {
+        scratch = std::max(scratch, conv_scratch(entry));
+      }
+    }
+    fit_budget(units, activations, scratch, linear_width);
+  }
+
+  void fit_budget(const std::vector<Unit>& units,
+                  std::int64_t activations,
+                  std::int64_t scratch,
+                  std::int64_t linear_width) {
+    // Per batch: the activations, the gradients at every layer output and
+    // the autograd graph's saved tensors (about three copies), the
+    // im2col and per-sample gradient scratch of the largest conv; overall:
+    // the gathered linear-layer inputs and output gradients and the
+    // Hadamard blocks.
+    const double fixed = double(rows_) * linear_width * bytes_ +
+                         2.0 * std::min(kHadamardRows, rows_) * n_ * bytes_;
+    double workspace = 0;
+    for (;; batch_ = std::max<std::int64_t>(1, batch_ / 2)) {
+      workspace = fixed + double(batch_) * (3 * activations + scratch) * bytes_;
+      if (workspace <= options_.memory_budget_mb * kMiB / 2 || batch_ == 1) {
+        break;
+      }
+    }
+    const auto capacity = chunk_capacity(options_, workspace, rows_, bytes_);
+    if (units.empty()) return;
+    chunks_ = plan_chunks(
+        units,
+        capacity,
+        budget_message(
+            options_, largest_unit(units), rows_, bytes_, workspace / kMiB));
+  }
+
+  static std::string unit_name(const detail::TapeEntry& entry,
+                               std::size_t index) {
+    const bool conv = entry.kind == detail::LayerKind::kConv;
+    const torch::Tensor weight = entry.module->parameters(false).front();
+    return fmt::format("{} layer {} (weight [{}])",
+                       conv ? "conv" : "BatchNorm",
+                       index,
+                       fmt::join(weight.sizes(), ", "));
+  }
+
+  static std::int64_t layer_columns(const detail::TapeEntry& entry) {
+    std::int64_t columns = 0;
+    for (const auto& p : entry.module->parameters(false)) {
+      columns += p.numel();
+    }
+    return columns;
+  }
+
+  static std::int64_t conv_scratch(const detail::TapeEntry& entry) {
+    auto* conv = dynamic_cast<torch::nn::Conv2dImpl*>(entry.module);
+    const auto& w = conv->weight;
+    const std::int64_t patch = w.size(1) * w.size(2) * w.size(3);
+    const std::int64_t positions = entry.output.size(2) * entry.output.size(3);
+    return patch * positions + w.numel();
+  }
+
+  // One batched forward and backward pass over every input, filling the
+  // chunk's columns of J (and, in the first pass, the linear layers'
+  // inputs and output gradients).
+  void pass(std::size_t chunk_index, torch::Tensor& jacobian) {
+    const auto& chunk = chunks_[chunk_index];
+    const bool gather_linear = chunk_index == 0;
+    if (gather_linear) allocate_linear_buffers();
+    for (std::int64_t r0 = 0; r0 < rows_; r0 += batch_) {
+      const std::int64_t b = std::min(batch_, rows_ - r0);
+      detail::Tape tape;
+      torch::Tensor f = model_.forward(x_.narrow(0, r0, b), &tape);
+
+      std::vector<torch::Tensor> outputs;
+      for (const Unit& unit : chunk) outputs.push_back(tape[unit.index].output);
+      if (gather_linear) {
+        for (std::size_t i : linears_) outputs.push_back(tape[i].output);
+      }
+      const auto grads = torch::autograd::grad({f.sum()}, outputs);
+
+      torch::NoGradGuard no_grad;
+      std::int64_t column = 0;
+      for (std::size_t u = 0; u < chunk.size(); ++u) {
+        torch::Tensor block =
+            jacobian.narrow(0, r0, b).narrow(1, column, chunk[u].columns);
+        write_gradients(tape[chunk[u].index], grads[u], block);
+        column += chunk[u].columns;
+      }
+      if (gather_linear) store_linear(tape, grads, chunk.size(), r0, b);
+      report(chunk_index, double(r0 + b) / rows_);
+    }
+  }
+
+  // Per-sample gradients of one layer into block (b x columns): weight
+  // first, then bias, each flattened row-major like the parameter.
+  static void write_gradients(const detail::TapeEntry& entry,
+                              const torch::Tensor& grad_out,
+                              torch::Tensor& block) {
+    const std::int64_t b = grad_out.size(0);
+    if (entry.kind == detail::LayerKind::kConv) {
+      auto* conv = dynamic_cast<torch::nn::Conv2dImpl*>(entry.module);
+      const auto& o = conv->options;
+      const auto padding = c10::get<torch::ExpandingArray<2>>(o.padding());
+      // dL/dW_b = G_b U_b^T with U_b the im2col patches of sample b.
+      torch::Tensor patches = at::im2col(
+          entry.input, *o.kernel_size(), *o.dilation(), *padding, *o.stride());
+      torch::Tensor g = grad_out.flatten(2);
+      torch::Tensor weight_grad = torch::bmm(g, patches.transpose(1, 2));
+      const std::int64_t w = conv->weight.numel();
+      block.narrow(1, 0, w).copy_(weight_grad.view({b, w}));
+      if (conv->bias.defined()) block.narrow(1, w, g.size(1)).copy_(g.sum(2));
+      return;
+    }
+    // BatchNorm in eval mode: y = gamma xhat + beta with fixed statistics.
+    auto* bn = dynamic_cast<torch::nn::BatchNorm2dImpl*>(entry.module);
+    const std::int64_t c = bn->weight.numel();
+    torch::Tensor scale =
+        (bn->running_var + bn->options.eps()).rsqrt().view({1, c, 1, 1});
+    torch::Tensor xhat =
+        (entry.input - bn->running_mean.view({1, c, 1, 1})) * scale;
+    block.narrow(1, 0, c).copy_((grad_out * xhat).sum({2, 3}));
+    block.narrow(1, c, c).copy_(grad_out.sum({2, 3}));
+  }
+
+  void allocate_linear_buffers() {
+    detail::Tape tape;
+    model_.forward(x_.narrow(0, 0, 1), &tape);
+    for (std::size_t i : linears_) {
+      linear_grads_.push_back(
+          torch::empty({rows_, tape[i].output.size(1)}, x_.options()));
+      linear_inputs_.push_back(
+          torch::empty({rows_, tape[i].input.size(1)}, x_.options()));
+      auto* linear = dynamic_cast<torch::nn::LinearImpl*>(tape[i].module);
+      linear_bias_.push_back(linear->bias.defined());
+    }
+  }
+
+  void store_linear(const detail::Tape& tape,
+                    const std::vector<torch::Tensor>& grads,
+                    std::size_t first,
+                    std::int64_t r0,
+                    std::int64_t b) {
+    for (std::size_t l = 0; l < linears_.size(); ++l) {
+      linear_grads_[l].narrow(0, r0, b).copy_(grads[first + l]);
+      linear_inputs_[l].narrow(0, r0, b).copy_(tape[linears_[l]].input);
+    }
+  }
+
+  // Without conv layers (an MLP) no chunk pass ran: gather here.
+  void add_linear_layers(GramAccumulator& gram) {
+    if (chunks_.empty()) {
+      chunks_.emplace_back();
+      torch::Tensor none = torch::empty({rows_, 0}, x_.options());
+      pass(0, none);
+    }
+    for (std::size_t l = 0; l < linears_.size(); ++l) {
+      gram.add_linear(linear_grads_[l], linear_inputs_[l], linear_bias_[l]);
+    }
+  }
+
+  void report(std::size_t chunk_index, double fraction) const {
+    if (!progress_) return;
+    progress_(fmt::format("eNTK chunk {}/{}", chunk_index + 1, chunks_.size()),
+              (chunk_index + fraction) / chunks_.size());
+  }
+
+  NtkResult finish(const GramAccumulator& gram, NtkResult result) const {
+    result.kernel = gram.kernel();
+    result.test_kernel = gram.test_kernel();
+    result.chunk_count = chunks_.size();
+    result.method = GradientMethod::kStructured;
+    result.gram_seconds = gram.seconds();
+    result.gram_flops = gram.flops();
+    return result;
+  }
+
+  NtkModel::Impl& model_;
+  const torch::Tensor& x_;
+  std::int64_t n_, rows_;
+  const NtkOptions& options_;
+  const Progress& progress_;
+  std::int64_t batch_;
+  std::int64_t bytes_;
+  std::vector<std::vector<Unit>> chunks_;
+  std::vector<std::size_t> linears_;
+  std::vector<torch::Tensor> linear_grads_, linear_inputs_;
+  std::vector<bool> linear_bias_;
+};
+
+// Any differentiable model: one forward and one backward pass per input,
+// the textbook per-sample loop, for each chunk of parameter tensors.
+class PerSampleNtk {
+ public:
+  PerSampleNtk(NtkModel::Impl& model,
+               const torch::Tensor& x,
+               std::int64_t n,
+               const NtkOptions& options,
+               const Progress& progress)
+      : model_(model),
+        x_(x),
+        n_(n),
+        rows_(x.size(0)),
+        options_(options),
+        progress_(progress),
+        params_(model.parameters()),
+        bytes_(x.element_size()) {}
+
+  NtkResult run() {
+    plan();
+    GramAccumulator gram(n_, rows_ - n_, x_.scalar_type());
+    NtkResult result;
+    const auto start = std::chrono::steady_clock::now();
+    for (std::size_t c = 0; c < chunks_.size(); ++c) {
+      torch::Tensor jacobian =
+          torch::empty({rows_, total_columns(chunks_[c])}, x_.options());
+      result.peak_chunk_mb =
+          std::max(result.peak_chunk_mb, jacobian.nbytes() / kMiB);
+      pass(c, jacobian);
+      gram.add_jacobian(jacobian);
+    }
+    result.gradient_seconds = seconds_since(start) - gram.seconds();
+    result.kernel = gram.kernel();
+    result.test_kernel = gram.test_kernel();
+    result.chunk_count = chunks_.size();
+    result.method = GradientMethod::kPerSample;
+    result.gram_seconds = gram.seconds();
+    result.gram_flops = gram.flops();
+    return result;
+  }
+
+ private:
+  void plan() {
+    std::vector<Unit> units;
+    std::int64_t total = 0;
+    for (std::size_t i = 0; i < params_.size(); ++i) {
+      const auto& p = params_[i];
+      units.push_back(
+          {i,
+           p.numel(),
+           fmt::format(
+               "parameter {} of shape [{}]", i, fmt::join(p.sizes(), ", "))});
+      total += p.numel();
+    }
+    // One input's gradients, autograd's copies of them and the forward
+    // pass of a single input: a few times the parameters.
+    const double workspace = 4.0 * total * bytes_;
+    const auto capacity = chunk_capacity(options_, workspace, rows_, bytes_);
+    chunks_ = plan_chunks(
+        units,
+        capacity,
+        budget_message(
+            options_, largest_unit(units), rows_, bytes_, workspace / kMiB));
+  }
+
+  void pass(std::size_t chunk_index, torch::Tensor& jacobian) {
+    std::vector<torch::Tensor> inputs;
+    for (const Unit& unit : chunks_[chunk_index]) {
+      inputs.push_back(params_[unit.index]);
+    }
+    for (std::int64_t r = 0; r < rows_; ++r) {
+      torch::Tensor f = model_.forward(x_.narrow(0, r, 1), nullptr);
+      const auto grads =
+          torch::autograd::grad({f.sum()}, inputs, {}, false, false, true);
+      write_row(grads, jacobian[r]);
+      if (progress_ && (r % 64 == 63 || r + 1 == rows_)) {
+        progress_(
+            fmt::format("eNTK chunk {}/{}", chunk_index + 1, chunks_.size()),
+            (chunk_index + double(r + 1) / rows_) / chunks_.size());
+      }
+    }
+  }
+
+  // A parameter f does not depend on has no gradient: its column is 0.
+  static void write_row(const std::vector<torch::Tensor>& grads,
+                        torch::Tensor row) {
+    torch::NoGradGuard no_grad;
+    std::int64_t column = 0;
+    for (std::size_t i = 0; i < grads.size(); ++i) {
+      const std::int64_t size = grads[i].defined() ? grads[i].numel() : 0;
+      if (size > 0) row.narrow(0, column, size).copy_(grads[i].view({-1}));
+      column += size;
+    }
+  }
+
+  NtkModel::Impl& model_;
+  const torch::Tensor& x_;
+  std::int64_t n_, rows_;
+  const NtkOptions& options_;
+  const Progress& progress_;
+  std::vector<torch::Tensor> params_;
+  std::int64_t bytes_;
+  std::vector<std::vector<Unit>> chunks_;
+};
+
+}  // namespace
+
+NtkPrecision parse_precision(const std::string& name, const std::string& flag) {
+  if (name == "float32") return NtkPrecision::kFloat32;
+  if (name == "float64") return NtkPrecision::kFloat64;
+  throw InputError(
+      fmt::format("{} '{}': expected float32 or float64", flag, name));
+}
+
+GradientMethod parse_gradient_method(const std::string& name,
+                                     const std::string& flag) {
+  if (name == "auto") return GradientMethod::kAuto;
+  if (name == "structured") return GradientMethod::kStructured;
+  if (name == "per-sample") return GradientMethod::kPerSample;
+  throw InputError(fmt::format(
+      "{} '{}': expected auto, structured or per-sample", flag, name));
+}
+
+std::string gradient_method_name(GradientMethod method) {
+  switch (method) {
+    case GradientMethod::kStructured:
+      return "structured";
+    case GradientMethod::kPerSample:
+      return "per-sample";
+    default:
+      return "auto";
+  }
+}
+
+void NtkOptions::validate() const {
+  if (!(memory_budget_mb > 0)) {
+    throw InputError(
+        fmt::format("--memory-budget {}: must be > 0 MiB", memory_budget_mb));
+  }
+  if (max_chunk_columns < 0) {
+    throw InputError(
+        fmt::format("max_chunk_columns {}: must be >= 0", max_chunk_columns));
+  }
+  if (batch_size < 1 || batch_size > 65536) {
+    throw InputError(
+        fmt::format("--batch-size {}: must be in 1-65536", batch_size));
+  }
+}
+
+namespace {
+
+void check_inputs(NtkModel::Impl& model,
+                  const InputArray& train,
+                  const InputArray* test) {
+  if (train.count() < 1) throw InputError("inputs: no samples");
+  model.check_shape(train, "inputs");
+  if (!test) return;
+  model.check_shape(*test, "test inputs");
+  if (test->sample_shape != train.sample_shape) {
+    throw InputError(fmt::format(
+        "test inputs: sample shape [{}] differs from the inputs' [{}]",
+        fmt::join(test->sample_shape, ", "),
+        fmt::join(train.sample_shape, ", ")));
+  }
+}
+
+GradientMethod resolve_method(const NtkModel& model, GradientMethod asked) {
+  if (asked == GradientMethod::kAuto) {
+    return model.structured() ? GradientMethod::kStructured
+                              : GradientMethod::kPerSample;
+  }
+  if (asked == GradientMethod::kStructured && !model.structured()) {
+    throw NotImplemented(
+        "structured per-sample gradients of a TorchScript model (use "
+        "--method per-sample or auto)");
+  }
+  return asked;
+}
+
+}  // namespace
+
+NtkResult compute_ntk(const NtkModel& model,
+                      const InputArray& train,
+                      const InputArray* test,
+                      const NtkOptions& options,
+                      const Progress& progress) {
+  options.validate();
+  auto& impl = model.impl();
+  check_inputs(impl, train, test);
+  const GradientMethod method = resolve_method(model, options.method);
+  impl.to(torch_dtype(options.precision));
+  impl.probe(train);
+
+  // Train rows first, then test rows: one tensor, one pass per chunk.
+  const auto shape = impl.tensor_shape(train);
+  torch::Tensor x = detail::to_tensor(train.values, shape, impl.dtype());
+  if (test && test->count() > 0) {
+    x = torch::cat({x, detail::to_tensor(test->values, shape, impl.dtype())});
+  }
+
+  NtkResult result =
+      method == GradientMethod::kStructured
+          ? StructuredNtk(impl, x, train.count(), options, progress).run()
+          : PerSampleNtk(impl, x, train.count(), options, progress).run();
+  result.parameter_count = model.parameter_count();
+  return result;
+}
+
+}  // namespace rmtlens
