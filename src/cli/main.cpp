@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   rmtlens::cli::add_sweep_command(app);
   rmtlens::cli::add_kernel_command(app);
   rmtlens::cli::add_demo_command(app);
+  rmtlens::cli::add_report_command(app);
 
   try {
     app.parse(argc, argv);
