@@ -58,10 +58,25 @@ struct PopulationSpectrum {
 // kernel block (descending, clipped at 0; fewer than P when the route was
 // primal), target_energy |V_i^T Y|^2 summed over outputs, and the target
 // energy outside the span of the V_i (negative round-off is clipped).
+// Eigenvalues d_i <= m eps d_1 (m entries) are round-off of a null
+// direction: they are dropped and their target energy joins the residual,
+// so a rank-deficient kernel has the same spectrum on either route.
 PopulationSpectrum population_from_sample(const Vector& eigenvalues,
                                           const Vector& target_energy,
                                           double residual_energy,
                                           std::int64_t sample_size);
+
+// The population spectrum of a P-point sample from its kernel matrix:
+// kernel P x P symmetric (moved in and used as workspace; kernel_spectrum
+// decomposes it), y P x C.
+PopulationSpectrum population_from_kernel(Matrix kernel, const Matrix& y);
+
+// The same for the linear kernel F F^T / p of features F (P x p, y P x C),
+// through the p x p matrix F^T F / p when p < P (O(P p^2)): its nonzero
+// eigenvalues are those of K and V_i^T Y = u_i^T F^T Y / sqrt(p d_i).
+// Directions with d_i <= 1e-13 d_1 count as null (energy to the residual).
+PopulationSpectrum population_from_features(const Matrix& features,
+                                            const Matrix& y);
 
 // The training sample's own spectrum (the plug-in theory of DESIGN
 // section 1, item 4): population_from_sample on one SizeResult.

@@ -13,6 +13,7 @@ namespace rmtlens {
 namespace {
 
 constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kEps = std::numeric_limits<double>::epsilon();
 
 // Risk from a solved effective ridge (DESIGN section 1):
 // E = (bias + eps^2) / (1 - df2/N), train = (lambda/kappa)^2 E.
@@ -78,12 +79,27 @@ PopulationSpectrum population_from_sample(const Vector& eigenvalues,
                      std::to_string(target_energy.size()) + " target energies");
   }
 
+  // Eigenvalues within the eigensolver's absolute error m eps d_1 of zero
+  // (DSYTRD + DSTEMR: O(m eps |K|)) are null directions: a rank-deficient
+  // kernel's round-off must not count as rank. Their energy is unlearnable
+  // and joins the residual, as on the primal route.
+  const Index m = eigenvalues.size();
+  const double top = m > 0 ? std::max(eigenvalues.maxCoeff(), 0.0) : 0.0;
+  const double floor = static_cast<double>(m) * kEps * top;
+  Index kept = 0;
+  while (kept < m && eigenvalues[kept] > floor) ++kept;
+  const double null_energy = target_energy.tail(m - kept).cwiseMax(0.0).sum();
+
   // sigma_i = d_i / P, |theta_i|^2 = |V_i^T Y|^2 / P (DESIGN section 1).
   const double p = static_cast<double>(sample_size);
   PopulationSpectrum out;
-  out.sigma = eigenvalues.cwiseMax(0.0) / p;
-  out.theta_energy = target_energy.cwiseMax(0.0) / p;
-  out.residual = std::max(residual_energy, 0.0) / p;
+  out.sigma = eigenvalues.head(std::max<Index>(kept, 1)).cwiseMax(0.0) / p;
+  out.theta_energy = target_energy.head(kept).cwiseMax(0.0) / p;
+  if (kept == 0) {
+    out.sigma.setZero();
+    out.theta_energy = Vector::Zero(1);
+  }
+  out.residual = (std::max(residual_energy, 0.0) + null_energy) / p;
   out.sample_size = sample_size;
   out.validate("population spectrum");
   return out;
