@@ -14,6 +14,7 @@
 
 #include "rmtlens/atomic_file.hpp"
 #include "rmtlens/types.hpp"
+#include "uncertainty_cli.hpp"
 
 extern "C" char* openblas_get_config();
 
@@ -94,6 +95,8 @@ nlohmann::json number_or_null(double v) {
 
 nlohmann::json error_json(const ErrorSummary& s) {
   return {{"rows", s.count},
+          {"unresolved_rows", s.unresolved},
+          {"inside_test_interval", s.inside},
           {"median", number_or_null(s.median)},
           {"p90", number_or_null(s.p90)},
           {"max", number_or_null(s.max)}};
@@ -119,9 +122,19 @@ const std::vector<Column>& csv_columns() {
       {"loo", &SweepRow::loo, false},
       {"test_mse", &SweepRow::test_mse, true},
       {"test_mse_se", &SweepRow::test_mse_se, true},
+      {"test_mse_lo", &SweepRow::test_mse_lo, false},
+      {"test_mse_hi", &SweepRow::test_mse_hi, false},
       {"test_error", &SweepRow::test_error, true},
       {"test_error_se", &SweepRow::test_error_se, true},
+      {"test_error_lo", &SweepRow::test_error_lo, false},
+      {"test_error_hi", &SweepRow::test_error_hi, false},
       {"df", &SweepRow::df, true},
+      {"df_fraction", &SweepRow::df_fraction, true},
+      {"leverage_cv", &SweepRow::leverage_cv, false},
+      {"leverage_max", &SweepRow::leverage_max, false},
+      {"slack_cv", &SweepRow::slack_cv, false},
+      {"gcv_loo_ratio", &SweepRow::gcv_loo_ratio, false},
+      {"gcv_trusted", &SweepRow::gcv_trusted, false},
       {"de_population", &SweepRow::de_population, false},
       {"de_plugin", &SweepRow::de_plugin, false},
       {"isotropic", &SweepRow::isotropic, false},
@@ -279,6 +292,7 @@ nlohmann::json sweep_summary(const SweepResult& result) {
           {"classification", result.classification},
           {"sizes", sizes},
           {"relative_error_vs_test", estimators},
+          {"uncertainty", uncertainty_summary(result)},
           {"notes", result.notes},
           {"sweep_seconds", result.seconds}};
 }
