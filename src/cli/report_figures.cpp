@@ -24,6 +24,13 @@ const char* const kRiskLabel = "risk (MSE summed over outputs)";
 const char* const kRidgeLabel = "ridge λ (K + Nλ I)";
 const char* const kSizeLabel = "training size N";
 
+Axis log_axis(const std::string& label) {
+  Axis a;
+  a.label = label;
+  a.log = true;
+  return a;
+}
+
 SeriesStyle line(const std::string& color, double width, int dash) {
   SeriesStyle s;
   s.color = color;
@@ -165,7 +172,7 @@ double finite_max(const std::vector<double>& v) {
 // test risk) to three times the largest test risk. Estimates above it
 // leave the top of the panel.
 Axis risk_axis(const CsvTable& t) {
-  Axis a{kRiskLabel, true, kNaN, kNaN};
+  Axis a = log_axis(kRiskLabel);
   const double test_lo = positive_min(t.column("test_mse"));
   const double test_hi = finite_max(t.column("test_mse"));
   if (!std::isfinite(test_lo) || !(test_hi > 0.0)) return a;
@@ -177,6 +184,27 @@ Axis risk_axis(const CsvTable& t) {
 
 std::string short_number(double v) {
   return fmt::format("{:.3g}", v);
+}
+
+// Labels the x axis at every x of the panel's series when there are
+// few enough distinct ones to read.
+void tick_at_data(Panel& p) {
+  std::vector<double> xs;
+  for (const Series& s : p.series) xs.insert(xs.end(), s.x.begin(), s.x.end());
+  std::vector<double> distinct;
+  for (double x : distinct_sorted(xs)) {
+    if (std::isfinite(x) && x > 0.0) distinct.push_back(x);
+  }
+  if (distinct.size() <= 8) p.x.ticks = distinct;
+}
+
+// The training-size axis, labelled at each measured size when there are
+// few enough of them to read.
+Axis size_axis(const std::vector<double>& sizes) {
+  Axis a = log_axis(kSizeLabel);
+  const std::vector<double> distinct = distinct_sorted(sizes);
+  if (distinct.size() <= 8) a.ticks = distinct;
+  return a;
 }
 
 Figure risk_figure(const std::string& id,
@@ -287,8 +315,8 @@ Panel local_law_panel(const Representation& r,
   const CsvTable& t = *r.sweep;
   Panel p;
   p.title = r.label;
-  p.x = {kRidgeLabel, true, kNaN, kNaN};
-  p.y = {"κ empirical / κ population", true, kNaN, kNaN};
+  p.x = log_axis(kRidgeLabel);
+  p.y = log_axis("κ empirical / κ population");
   for (size_t k = 0; k < sizes.size(); ++k) {
     Series s{"N = " + short_number(sizes[k]),
              marked(line(size_color(k, sizes.size()), 1.8, 1),
@@ -308,6 +336,25 @@ Panel local_law_panel(const Representation& r,
   p.references.push_back(
       {"local law holds: ratio 1", line("#555555", 1.2, 2), 1.0});
   return p;
+}
+
+// One ratio range for every panel, so representations compare at a
+// glance, always with room on both sides of the reference line at 1.
+void share_ratio_range(Figure& f) {
+  double lo = 1.0 / 1.5, hi = 1.5;
+  for (const Panel& p : f.panels) {
+    for (const Series& s : p.series) {
+      for (double v : s.y) {
+        if (!std::isfinite(v) || v <= 0.0) continue;
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
+    }
+  }
+  for (Panel& p : f.panels) {
+    p.y.min = lo / 1.2;
+    p.y.max = hi * 1.2;
+  }
 }
 
 bool has_local_law(const Representation& r) {
@@ -379,6 +426,18 @@ std::string exponent_text(const nlohmann::json& fit, const char* symbol) {
   return fmt::format(", {} = {:.2f}", symbol, e.get<double>());
 }
 
+// Values below 1e-12 of the largest are round-off, as the power-law fits
+// treat them (PowerLawOptions::floor_ratio); on a log axis they would
+// only stretch the range by many empty decades.
+Series without_numerical_zeros(Series s) {
+  double largest = 0.0;
+  for (double v : s.y)
+    if (std::isfinite(v)) largest = std::max(largest, std::abs(v));
+  for (double& v : s.y)
+    if (std::abs(v) <= 1e-12 * largest) v = kNaN;
+  return s;
+}
+
 // The data column `y` of `t` against "index" in the representation's
 // colour, titled with `suffix` appended, and its fitted power law
 // `fit_column` dashed over the fit's index range (wherever it is finite
@@ -391,7 +450,8 @@ void add_with_fit(Panel& panel,
                   const std::string& fit_column,
                   const nlohmann::json& fit,
                   const std::string& suffix) {
-  Series data = thinned(table_series(t, "index", y, r, index));
+  Series data =
+      thinned(without_numerical_zeros(table_series(t, "index", y, r, index)));
   data.title += suffix;
   panel.series.push_back(data);
   if (!t.has(fit_column)) return;
@@ -455,7 +515,7 @@ PlannedFigure risk_over_sizes(const Representation& r, const std::string& id) {
   for (double ridge : spread(distinct_sorted(t.column("ridge")), kRiskPanels)) {
     Panel p;
     p.title = "λ = " + short_number(ridge);
-    p.x = {kSizeLabel, true, kNaN, kNaN};
+    p.x = size_axis(t.column("n"));
     p.y = risk;
     p.series = risk_series(t, rows_where(t, "ridge", ridge, "n"), "n");
     if (p.drawable()) out.figure.panels.push_back(std::move(p));
@@ -484,7 +544,7 @@ PlannedFigure risk_over_ridges(const Representation& r, const std::string& id) {
   for (double n : spread(distinct_sorted(t.column("n")), kRiskPanels)) {
     Panel p;
     p.title = "N = " + short_number(n);
-    p.x = {kRidgeLabel, true, kNaN, kNaN};
+    p.x = log_axis(kRidgeLabel);
     p.y = risk;
     const std::vector<size_t> rows = rows_where(t, "n", n, "ridge");
     p.series = risk_series(t, rows, "ridge");
@@ -537,8 +597,8 @@ Series extrapolated(const Representation& r, size_t index) {
 Panel learning_panel(const std::string& title) {
   Panel p;
   p.title = title;
-  p.x = {kSizeLabel, true, kNaN, kNaN};
-  p.y = {kRiskLabel, true, kNaN, kNaN};
+  p.x = log_axis(kSizeLabel);
+  p.y = log_axis(kRiskLabel);
   return p;
 }
 
@@ -575,6 +635,7 @@ PlannedFigure predicted_learning_curves(const Study& study) {
   fixed.series.push_back(legend_only("dotted: fitted power laws", 3));
   fixed.series.push_back(legend_only("dash-dot: extrapolated from n0", 4));
   for (Panel* p : {&fixed, &chosen}) {
+    tick_at_data(*p);
     if (p->drawable()) out.figure.panels.push_back(std::move(*p));
   }
   if (out.figure.panels.empty()) {
@@ -598,8 +659,8 @@ PlannedFigure measured_learning_curves(const Study& study) {
       ""};
   Panel p;
   p.title = "test risk at GCV's choice of λ";
-  p.x = {kSizeLabel, true, kNaN, kNaN};
-  p.y = {kRiskLabel, true, kNaN, kNaN};
+  p.x = log_axis(kSizeLabel);
+  p.y = log_axis(kRiskLabel);
   for (size_t i = 0; i < study.representations.size(); ++i) {
     const Representation& r = study.representations[i];
     if (!r.sweep || distinct_sorted(r.sweep->column("n")).size() < 2) {
@@ -610,6 +671,7 @@ PlannedFigure measured_learning_curves(const Study& study) {
     p.series.push_back(std::move(measured));
     p.series.push_back(gcv_learning_curve(r, i));
   }
+  tick_at_data(p);
   out.figure.columns = 1;
   out.figure.panel_height = 420;
   if (!p.drawable()) {
@@ -656,6 +718,7 @@ PlannedFigure local_law_figure(const Study& study) {
         "theory layer runs.";
   }
   out.figure.columns = out.figure.panels.size() > 1 ? 2 : 1;
+  share_ratio_range(out.figure);
   return out;
 }
 
@@ -674,8 +737,8 @@ PlannedFigure spectra_figure(const Study& study) {
       ""};
   Panel p;
   p.title = "eigenvalue against rank";
-  p.x = {"eigenvalue rank i", true, kNaN, kNaN};
-  p.y = {"eigenvalue σ_i", true, kNaN, kNaN};
+  p.x = log_axis("eigenvalue rank i");
+  p.y = log_axis("eigenvalue σ_i");
   for (size_t i = 0; i < study.representations.size(); ++i) {
     const Representation& r = study.representations[i];
     if (!r.spectrum) continue;
@@ -715,12 +778,12 @@ PlannedFigure alignment_figure(const Study& study) {
       ""};
   Panel cumulative;
   cumulative.title = "cumulative alignment A(k)";
-  cumulative.x = {"eigenvector rank k", true, kNaN, kNaN};
-  cumulative.y = {"A(k)", false, 0.0, 1.0};
+  cumulative.x = log_axis("eigenvector rank k");
+  cumulative.y = {"A(k)", false, 0.0, 1.0, {}};
   Panel tail;
   tail.title = "tail energy 1 - A(k)";
-  tail.x = {"eigenvector rank k", true, kNaN, kNaN};
-  tail.y = {"1 - A(k)", true, kNaN, kNaN};
+  tail.x = log_axis("eigenvector rank k");
+  tail.y = log_axis("1 - A(k)");
   for (size_t i = 0; i < study.representations.size(); ++i) {
     const Representation& r = study.representations[i];
     if (!r.alignment) continue;

@@ -32,6 +32,8 @@ table { border-collapse: collapse; margin: 12px 0 20px;
 th, td { padding: 4px 10px; border-bottom: 1px solid #e2e2e2;
   text-align: right; }
 th { background: #f0f0f0; font-weight: 600; }
+th[colspan] { text-align: center; }
+td { white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; }
 td.best { font-weight: 700; }
 .swatch { display: inline-block; width: 20px; height: 4px;
@@ -46,6 +48,13 @@ code { background: #eee; padding: 0 3px; border-radius: 3px; }
 std::string number(double v) {
   if (std::isnan(v)) return "–";
   return fmt::format("{:.4g}", v);
+}
+
+// A fitted exponent: two decimals are all a log-log slope supports.
+std::string exponent(double v) {
+  if (std::isnan(v)) return "–";
+  const double shown = std::abs(v) < 0.005 ? 0.0 : v;
+  return fmt::format("{:.2f}", shown);
 }
 
 std::string percent(double v) {
@@ -299,6 +308,36 @@ std::string theory_row(const Study& study, const std::string& name) {
   return html + "</tr>\n";
 }
 
+// summary.json's "ordering" (sweep --compare-to): whether each theory
+// ranks this representation against another as the test risk does.
+std::string ordering_table(const Representation& r) {
+  const nlohmann::json& ordering = json_member(r.summary, "ordering");
+  if (!ordering.is_object()) return "";
+  const std::string file = r.dir + "/summary.json";
+  std::string rows;
+  for (const auto& [name, entry] : ordering.items()) {
+    if (!entry.is_object()) continue;
+    const Estimator* e = find_estimator(name);
+    const nlohmann::json& right = json_member(entry, "orders_correctly");
+    rows +=
+        "<tr><td>" + swatch(name) + html_escape(e ? e->name : name) + "</td>" +
+        cell(number(json_number(entry, "points", file))) +
+        cell(percent(json_number(entry, "agreement", file))) +
+        cell(right.is_boolean() ? (right.get<bool>() ? "yes" : "no") : "–") +
+        "</tr>\n";
+  }
+  if (rows.empty()) return "";
+  const nlohmann::json& other = json_member(ordering, "other");
+  return "<p>Does each estimator rank " + html_escape(r.label) + " against " +
+         html_escape(other.is_string() ? other.get<std::string>()
+                                       : std::string("the other run")) +
+         " as the test risk does? Agreement is the share of grid points "
+         "where the sign of the difference matches.</p>\n"
+         "<table>\n<tr><th>estimator</th><th>grid points</th>"
+         "<th>agreement</th><th>same overall order</th></tr>\n" +
+         rows + "</table>\n";
+}
+
 void theory_section(const Study& study, PageWriter& page) {
   page.heading(2, "theories", "Comparison of theories");
   const std::vector<std::string> names = compared_estimators(study);
@@ -324,10 +363,13 @@ void theory_section(const Study& study, PageWriter& page) {
   html += "</tr>\n";
   for (const std::string& name : names) html += theory_row(study, name);
   page.raw(html + "</table>\n");
+  for (const Representation& r : study.representations) {
+    page.raw(ordering_table(r));
+  }
 }
 
 std::string fit_exponent(const nlohmann::json& fit, const std::string& file) {
-  return number(json_number(fit, "exponent", file));
+  return exponent(json_number(fit, "exponent", file));
 }
 
 std::string fit_range(const nlohmann::json& fit, const std::string& file) {
@@ -363,7 +405,7 @@ std::string spectral_fit_table(const Study& study) {
 }
 
 std::string scaling_exponent(const Representation& r, const char* key) {
-  return number(json_number(json_member(r.scaling, key), "exponent", r.dir));
+  return exponent(json_number(json_member(r.scaling, key), "exponent", r.dir));
 }
 
 // Per representation: measured against predicted learning-curve
@@ -382,7 +424,7 @@ std::string exponent_table(const Study& study) {
         cell(scaling_exponent(r, "power_law_exponent_fixed_ridge")) +
         cell(scaling_exponent(r, "measured_exponent_gcv_ridge")) +
         cell(scaling_exponent(r, "power_law_exponent_best_ridge")) +
-        cell(number(json_number(r.scaling, "closed_form_exponent", r.dir))) +
+        cell(exponent(json_number(r.scaling, "closed_form_exponent", r.dir))) +
         cell(number(json_number(e, "n0", r.dir))) +
         cell(percent(json_number(error, "median", r.dir))) + "</tr>\n";
   }

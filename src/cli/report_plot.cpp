@@ -25,12 +25,17 @@ namespace rmtlens::cli {
 namespace {
 
 // Pixel geometry of a figure; gnuplot takes it as screen fractions.
-constexpr int kKeyColumns = 4;
 constexpr int kKeyRowHeight = 22;
-constexpr int kKeyPadding = 16;
+constexpr int kKeyPadding = 14;
+constexpr int kKeySample = 36;     // length of the line sample
+constexpr int kKeyGap = 8;         // between sample and text
+constexpr int kKeyColumnGap = 28;  // between key columns
+// Width of one character of the 11 px sans-serif font, a little above
+// DejaVu Sans's average so that an estimate never overlaps.
+constexpr double kCharWidth = 6.9;
 constexpr int kLeft = 80;
 constexpr int kRight = 24;
-constexpr int kTop = 34;         // the panel title
+constexpr int kTop = 40;         // the panel title
 constexpr int kBelowPanel = 58;  // tic labels and x label
 
 std::string read_file(const std::string& path) {
@@ -135,9 +140,59 @@ std::vector<KeyEntry> key_entries(const Figure& figure) {
   return entries;
 }
 
-int key_rows(const Figure& figure) {
-  const int entries = static_cast<int>(key_entries(figure).size());
-  return (entries + kKeyColumns - 1) / kKeyColumns;
+// UTF-8 code points: what the text's width depends on.
+int glyphs(const std::string& text) {
+  int count = 0;
+  for (unsigned char c : text) count += (c & 0xC0) != 0x80 ? 1 : 0;
+  return count;
+}
+
+int entry_width(const KeyEntry& e) {
+  return kKeySample + kKeyGap +
+         static_cast<int>(std::ceil(glyphs(e.title) * kCharWidth));
+}
+
+// Where the key's entries go: row by row, as many columns as fit the
+// figure's width. gnuplot's own key layout overestimates text width in
+// svg and would spill a long key off the side, so the report places each
+// entry itself.
+struct KeyLayout {
+  int columns = 1;
+  std::vector<int> column_width;  // px, per column
+  int rows() const;
+  int total_width() const;
+  size_t entries = 0;
+};
+
+int KeyLayout::rows() const {
+  return static_cast<int>((entries + columns - 1) / columns);
+}
+
+int KeyLayout::total_width() const {
+  int w = 0;
+  for (int c : column_width) w += c;
+  return w + kKeyColumnGap * (columns - 1);
+}
+
+KeyLayout key_layout(const std::vector<KeyEntry>& key, int width) {
+  KeyLayout layout;
+  layout.entries = key.size();
+  for (int columns = std::min<int>(4, key.size()); columns >= 1; --columns) {
+    layout.columns = columns;
+    layout.column_width.assign(columns, 0);
+    for (size_t i = 0; i < key.size(); ++i) {
+      int& w = layout.column_width[i % columns];
+      w = std::max(w, entry_width(key[i]));
+    }
+    if (layout.total_width() <= width - 40) break;
+  }
+  return layout;
+}
+
+int key_height(const Figure& figure) {
+  const std::vector<KeyEntry> key = key_entries(figure);
+  if (key.empty()) return 0;
+  return key_layout(key, figure.width).rows() * kKeyRowHeight + kKeyPadding;
 }
 
 int panel_rows(const Figure& figure) {
@@ -146,8 +201,7 @@ int panel_rows(const Figure& figure) {
 }
 
 int figure_height(const Figure& figure) {
-  return panel_rows(figure) * figure.panel_height +
-         key_rows(figure) * kKeyRowHeight + kKeyPadding;
+  return panel_rows(figure) * figure.panel_height + key_height(figure);
 }
 
 std::string terminal(const Figure& figure) {
@@ -208,28 +262,83 @@ std::string axis_settings(const Axis& axis, const char* name) {
                              ? fmt::format("{:.10g}", axis.max)
                              : std::string("*");
   out += fmt::format("set {}range [{}:{}]\n", name, lo, hi);
+  if (axis.ticks.empty())
+    return out + fmt::format("set {}tics autofreq\n", name);
+  std::string list;
+  for (double t : axis.ticks) {
+    list += (list.empty() ? "" : ", ") + fmt::format("{:.10g}", t);
+  }
+  return out + fmt::format("set {}tics ({})\n", name, list);
+}
+
+// One key entry with its sample's left end at pixel (x, y) of the key
+// plot (origin bottom left): the title as a label, and the plot items
+// that draw the sample with the series' own style, so that dashes and
+// points look exactly as in the panels.
+std::string key_entry(const KeyEntry& e,
+                      int number,
+                      double x,
+                      double y,
+                      std::vector<std::string>& items) {
+  std::string out = fmt::format(
+      "$k{0} << EOD\n{1:.2f} {2:.2f}\n{3:.2f} {2:.2f}\nEOD\n"
+      "$k{0}p << EOD\n{4:.2f} {2:.2f}\nEOD\n",
+      number,
+      x,
+      y,
+      x + kKeySample,
+      x + kKeySample / 2.0);
+  out += fmt::format("set label {} {} at first {:.2f},{:.2f} left\n",
+                     number,
+                     quoted(e.title),
+                     x + kKeySample + kKeyGap,
+                     y);
+  SeriesStyle line = e.style;
+  line.mark = Mark::kLine;
+  SeriesStyle point = e.style;
+  point.mark = Mark::kPoints;
+  if (e.style.mark != Mark::kPoints) {
+    items.push_back(fmt::format("$k{} ", number) + style_spec(line, false) +
+                    " notitle");
+  }
+  if (e.style.mark != Mark::kLine) {
+    items.push_back(fmt::format("$k{}p ", number) + style_spec(point, false) +
+                    " notitle");
+  }
   return out;
 }
 
-// The shared key: a last, empty plot spanning the strip below the
-// panels, with one entry per title drawn on undefined data.
+// The shared key: a last plot over the whole canvas in pixel units, its
+// entries placed row by row in the strip below the panels.
 std::string key_strip(const Figure& figure, const std::vector<KeyEntry>& key) {
   if (key.empty()) return "";
+  const double w = figure.width;
   const double h = figure_height(figure);
-  std::string out = fmt::format(
-      "set lmargin at screen 0.02; set rmargin at screen 0.98\n"
-      "set tmargin at screen {:.4f}; set bmargin at screen 0\n"
-      "unset border; unset tics; unset grid; unset title\n"
-      "unset xlabel; unset ylabel; unset logscale\n"
-      "set xrange [0:1]; set yrange [0:1]\n"
-      "set key center center horizontal Left reverse maxcols {} "
-      "samplen 3 spacing 1.2 width 1\n",
-      (key_rows(figure) * kKeyRowHeight + kKeyPadding) / h,
-      kKeyColumns);
-  out += "plot ";
+  const KeyLayout layout = key_layout(key, figure.width);
+  const double top = key_height(figure) - kKeyPadding / 2.0;
+  std::string out;
+  std::vector<std::string> items;
   for (size_t i = 0; i < key.size(); ++i) {
-    out += (i ? ", \\\n     " : "") + std::string("NaN ") +
-           style_spec(key[i].style, true) + title_spec(key[i].title);
+    const int column = static_cast<int>(i) % layout.columns;
+    const int row = static_cast<int>(i) / layout.columns;
+    double x = (w - layout.total_width()) / 2.0;
+    for (int c = 0; c < column; ++c) {
+      x += layout.column_width[c] + kKeyColumnGap;
+    }
+    const double y = top - (row + 0.5) * kKeyRowHeight;
+    out += key_entry(key[i], static_cast<int>(i) + 1, x, y, items);
+  }
+  out += fmt::format(
+      "set lmargin at screen 0; set rmargin at screen 1\n"
+      "set tmargin at screen 1; set bmargin at screen 0\n"
+      "unset border; unset tics; unset grid; unset title\n"
+      "unset xlabel; unset ylabel; unset logscale; set offsets 0, 0, 0, 0\n"
+      "set xrange [0:{}]; set yrange [0:{}]\n",
+      figure.width,
+      h);
+  out += "plot ";
+  for (size_t i = 0; i < items.size(); ++i) {
+    out += (i ? ", \\\n     " : "") + items[i];
   }
   return out + "\n";
 }
@@ -260,7 +369,7 @@ std::string panel_script(const Figure& figure, int index) {
   const Panel& panel = figure.panels[static_cast<size_t>(index)];
   assert(panel.drawable());
   std::string out = panel_margins(figure, index);
-  out += fmt::format("set title {}\n", quoted(panel.title));
+  out += fmt::format("set title {} font ',12'\n", quoted(panel.title));
   out += axis_settings(panel.x, "x");
   out += axis_settings(panel.y, "y");
   return out + plot_command(panel, index);

@@ -47,12 +47,15 @@ struct Reference {
   double value = 0.0;
 };
 
-// min/max NaN: gnuplot chooses the range from the data.
+// min/max NaN: gnuplot chooses the range from the data. ticks: where to
+// put labelled tics (empty: gnuplot's choice); a log axis spanning less
+// than a decade would otherwise show one label or none.
 struct Axis {
   std::string label;
   bool log = false;
   double min = std::numeric_limits<double>::quiet_NaN();
   double max = std::numeric_limits<double>::quiet_NaN();
+  std::vector<double> ticks;
 };
 
 struct Panel {
