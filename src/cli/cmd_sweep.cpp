@@ -8,6 +8,7 @@
 #include "inputs.hpp"
 #include "rmtlens/atomic_file.hpp"
 #include "rmtlens/sweep.hpp"
+#include "theory_cli.hpp"
 
 namespace rmtlens::cli {
 
@@ -22,6 +23,7 @@ struct SweepFlags {
   bool no_shuffle = false;
   std::string out;
   int verbosity = 0;
+  TheoryFlags theory;
 };
 
 SweepOptions options_from(const SweepFlags& f) {
@@ -70,8 +72,11 @@ void run_sweep(const SweepFlags& f) {
                problem.train.outputs(),
                problem.primal ? "primal" : "kernel");
 
+  PopulationPlan population =
+      plan_population(f.theory, f.inputs, problem, options);
   SweepResult result =
       run(problem, std::move(problem.pool_kernel), options, bar);
+  apply_theory(result, population);
   for (const std::string& note : result.notes) spdlog::warn("{}", note);
 
   nlohmann::json summary = sweep_summary(result);
@@ -82,6 +87,7 @@ void run_sweep(const SweepFlags& f) {
                         {"shuffle", options.shuffle},
                         {"seed", options.seed}};
   summary["build"] = build_info();
+  add_theory_summary(summary, result, population, f.theory);
   write_sweep_csv(f.out + "/sweep.csv", result);
   write_json(f.out + "/summary.json", summary);
 
@@ -123,6 +129,7 @@ void add_sweep_command(CLI::App& app) {
               "take sizes as leading blocks in file order");
   c->add_option("--out", flags->out, "output directory")->required();
   c->add_flag("-v,--verbose", flags->verbosity, "more log lines (-vv: debug)");
+  add_theory_flags(c, &flags->theory);
   c->callback([flags] { run_sweep(*flags); });
 }
 

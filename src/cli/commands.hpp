@@ -10,6 +10,9 @@ namespace rmtlens::cli {
 void add_sweep_command(CLI::App& app);
 void add_kernel_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
+void add_spectrum_command(CLI::App& app);
+void add_scaling_command(CLI::App& app);
+void add_synth_command(CLI::App& app);
 void add_report_command(CLI::App& app);
 
 }  // namespace rmtlens::cli

@@ -19,6 +19,9 @@ int main(int argc, char** argv) {
   rmtlens::cli::add_sweep_command(app);
   rmtlens::cli::add_kernel_command(app);
   rmtlens::cli::add_demo_command(app);
+  rmtlens::cli::add_spectrum_command(app);
+  rmtlens::cli::add_scaling_command(app);
+  rmtlens::cli::add_synth_command(app);
   rmtlens::cli::add_report_command(app);
 
   try {

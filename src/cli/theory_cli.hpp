@@ -1,0 +1,69 @@
+// The theory layer on the command line: where the population spectrum
+// comes from (--population-size, --population-kernel), the theory columns
+// of a sweep and their summary tables.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "inputs.hpp"
+#include "rmtlens/power_law.hpp"
+#include "rmtlens/sweep.hpp"
+#include "rmtlens/theory.hpp"
+
+namespace rmtlens::cli {
+
+struct TheoryFlags {
+  // P: the first P points of the sweep's permutation of the pool; 0 = the
+  // whole pool. A size of the sweep reuses that size's decomposition.
+  std::int64_t population_size = 0;
+  std::string population_kernel;  // a separate P x P kernel .npy
+  std::string population_labels;  // its labels, like --labels
+  std::string compare_to;         // another sweep's sweep.csv, for the ordering
+  bool no_theory = false;         // skip the theory columns
+};
+
+void add_theory_flags(CLI::App* command, TheoryFlags* flags);
+
+// The population spectrum and the bound's constants, prepared before the
+// sweep consumes the pool kernel. When P is one of the sweep's sizes the
+// decomposition is taken from the sweep instead (reuse_size).
+struct PopulationPlan {
+  bool enabled = true;
+  bool reuse_size = false;
+  std::int64_t size = 0;  // P
+  PopulationSpectrum spectrum;
+  TheoryOptions options;
+  nlohmann::json description;
+};
+
+PopulationPlan plan_population(const TheoryFlags& flags,
+                               const InputFlags& inputs,
+                               const Problem& problem,
+                               const SweepOptions& options);
+
+// Fills the theory columns of `result` (no-op when disabled).
+void apply_theory(SweepResult& result, PopulationPlan& plan);
+
+// Adds the theory entries to summary["relative_error_vs_test"] and the
+// "local_law", "population" and (with --compare-to) "ordering" objects.
+void add_theory_summary(nlohmann::json& summary,
+                        const SweepResult& result,
+                        const PopulationPlan& plan,
+                        const TheoryFlags& flags);
+
+// A power-law fit as summary.json stores it.
+nlohmann::json fit_json(const PowerLawFit& fit);
+
+// "FIRST:LAST" (1-based, inclusive) into a fit's options; empty keeps the
+// default rule. `flag` names the option in errors.
+void parse_fit_range(const std::string& text,
+                     const std::string& flag,
+                     PowerLawOptions* options);
+
+// Writes `value` to `out` as CSV: 17 significant digits, "nan" for NaN.
+std::string csv_number(double value);
+
+}  // namespace rmtlens::cli
