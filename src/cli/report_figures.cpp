@@ -218,9 +218,12 @@ Figure risk_figure(const std::string& id,
   return f;
 }
 
-std::string missing_sweep(const Representation& r) {
-  return "No sweep.csv in " + r.dir +
-         ": the risk curves need rmtlens sweep --out " + r.dir + ".";
+PlannedFigure missing_sweep(const Representation& r, const std::string& id) {
+  PlannedFigure out;
+  out.figure.id = id;
+  out.missing = "No sweep.csv in " + r.dir +
+                ": the risk curves need rmtlens sweep --out " + r.dir + ".";
+  return out;
 }
 
 // The row minimising `column` among `rows` (finite values only); -1 if
@@ -495,7 +498,7 @@ std::string representation_color(size_t index) {
 }
 
 PlannedFigure risk_over_sizes(const Representation& r, const std::string& id) {
-  if (!r.sweep) return {{}, missing_sweep(r)};
+  if (!r.sweep) return missing_sweep(r, id);
   const CsvTable& t = *r.sweep;
   PlannedFigure out{
       risk_figure(
@@ -527,7 +530,7 @@ PlannedFigure risk_over_sizes(const Representation& r, const std::string& id) {
 }
 
 PlannedFigure risk_over_ridges(const Representation& r, const std::string& id) {
-  if (!r.sweep) return {{}, missing_sweep(r)};
+  if (!r.sweep) return missing_sweep(r, id);
   const CsvTable& t = *r.sweep;
   PlannedFigure out{
       risk_figure(

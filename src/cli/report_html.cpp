@@ -100,11 +100,13 @@ class PageWriter {
     const Figure& f = planned.figure;
     ++page_.figures;
     html_ += fmt::format(
-        "<figure class=\"plot\" id=\"fig-{0}\" data-figure=\"{0}\">\n"
+        "<figure class=\"plot\" id=\"fig-{0}\" data-figure=\"{0}\" "
+        "data-panels=\"{3}\">\n"
         "<div class=\"figure-title\">Figure {1}. {2}</div>\n",
         f.id,
         page_.figures,
-        html_escape(f.title));
+        html_escape(f.title),
+        f.panels.size());
     html_ += render_figure(f, gnuplot_);
     html_ +=
         "<figcaption>" + html_escape(f.caption) + "</figcaption>\n</figure>\n";
