@@ -9,6 +9,9 @@
 #include "rmtlens/atomic_file.hpp"
 #include "rmtlens/sweep.hpp"
 #include "theory_cli.hpp"
+#ifdef RMTLENS_HAVE_MPI
+#include "rmtlens/mpi/sweep_command.hpp"
+#endif
 
 namespace rmtlens::cli {
 
@@ -24,6 +27,9 @@ struct SweepFlags {
   std::string out;
   int verbosity = 0;
   TheoryFlags theory;
+#ifdef RMTLENS_HAVE_MPI
+  DistributedFlags distributed;
+#endif
 };
 
 SweepOptions options_from(const SweepFlags& f) {
@@ -57,6 +63,13 @@ SweepResult run(const Problem& problem,
 }
 
 void run_sweep(const SweepFlags& f) {
+#ifdef RMTLENS_HAVE_MPI
+  if (distributed_requested(f.distributed)) {
+    run_distributed_sweep(
+        f.inputs, f.theory, f.distributed, options_from(f), f.out, f.verbosity);
+    return;
+  }
+#endif
   configure_logging(f.verbosity);
   SweepOptions options = options_from(f);
   const std::int64_t largest =
@@ -130,6 +143,9 @@ void add_sweep_command(CLI::App& app) {
   c->add_option("--out", flags->out, "output directory")->required();
   c->add_flag("-v,--verbose", flags->verbosity, "more log lines (-vv: debug)");
   add_theory_flags(c, &flags->theory);
+#ifdef RMTLENS_HAVE_MPI
+  add_distributed_flags(c, &flags->distributed);
+#endif
   c->callback([flags] { run_sweep(*flags); });
 }
 

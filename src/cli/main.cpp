@@ -8,8 +8,16 @@
 
 #include "commands.hpp"
 #include "rmtlens/types.hpp"
+#ifdef RMTLENS_HAVE_MPI
+#include "rmtlens/mpi/grid.hpp"
+#endif
 
 int main(int argc, char** argv) {
+#ifdef RMTLENS_HAVE_MPI
+  // MPI_Init before parsing (mpirun may add arguments), MPI_Finalize when
+  // main returns.
+  rmtlens::mpi::Session mpi_session(&argc, &argv);
+#endif
   CLI::App app{
       "rmtlens: risk curves of kernel ridge regression over sizes and "
       "ridges, with GCV, exact LOO and random-matrix theory side by side."};
