@@ -182,18 +182,22 @@ Axis risk_axis(const CsvTable& t) {
   return a;
 }
 
+// Sizes print whole (1500, not 1.5e+03); ridges with three digits.
 std::string short_number(double v) {
+  if (v == std::floor(v) && std::abs(v) < 1e7) return fmt::format("{:.0f}", v);
   return fmt::format("{:.3g}", v);
 }
 
-// Labels the x axis at every x of the panel's series when there are
+// Labels the x axis at the x values of the panel's series when there are
 // few enough distinct ones to read.
 void tick_at_data(Panel& p) {
   std::vector<double> xs;
   for (const Series& s : p.series) xs.insert(xs.end(), s.x.begin(), s.x.end());
+  // Labels closer than a factor 1.3 would print over each other.
   std::vector<double> distinct;
   for (double x : distinct_sorted(xs)) {
-    if (std::isfinite(x) && x > 0.0) distinct.push_back(x);
+    if (!std::isfinite(x) || x <= 0.0) continue;
+    if (distinct.empty() || x >= 1.3 * distinct.back()) distinct.push_back(x);
   }
   if (distinct.size() <= 8) p.x.ticks = distinct;
 }

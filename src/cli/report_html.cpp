@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <filesystem>
 #include <set>
 
 #include "report_figures.hpp"
@@ -34,6 +35,8 @@ th, td { padding: 4px 10px; border-bottom: 1px solid #e2e2e2;
 th { background: #f0f0f0; font-weight: 600; }
 th[colspan] { text-align: center; }
 td { white-space: nowrap; }
+td:first-child { white-space: normal; min-width: 10em; }
+table { font-size: 0.94em; }
 th:first-child, td:first-child { text-align: left; }
 td.best { font-weight: 700; }
 .swatch { display: inline-block; width: 20px; height: 4px;
@@ -169,6 +172,12 @@ std::string size_list(const Representation& r) {
   return out;
 }
 
+// A representation's folder as study.json names it, relative to DIR.
+std::string folder(const Study& study, const Representation& r) {
+  if (!study.from_study_json) return r.dir;
+  return std::filesystem::path(r.dir).lexically_relative(study.dir).string();
+}
+
 // One row per representation: what it is and how big the problem was.
 std::string overview_table(const Study& study) {
   std::string html =
@@ -181,10 +190,10 @@ std::string overview_table(const Study& study) {
       return s.is_object() && s.contains(key) ? json_text(s[key])
                                               : std::string("–");
     };
-    html += "<tr>" + cell(r.label) + cell(r.dir) + cell(field("pool_size")) +
-            cell(field("test_size")) + cell(field("outputs")) +
-            cell(size_list(r)) + cell(std::to_string(ridge_count(r))) +
-            "</tr>\n";
+    html += "<tr>" + cell(r.label) + cell(folder(study, r)) +
+            cell(field("pool_size")) + cell(field("test_size")) +
+            cell(field("outputs")) + cell(size_list(r)) +
+            cell(std::to_string(ridge_count(r))) + "</tr>\n";
   }
   return html + "</table>\n";
 }
