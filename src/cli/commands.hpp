@@ -14,5 +14,10 @@ void add_spectrum_command(CLI::App& app);
 void add_scaling_command(CLI::App& app);
 void add_synth_command(CLI::App& app);
 void add_report_command(CLI::App& app);
+#ifdef RMTLENS_HAVE_TORCH
+void add_ntk_command(CLI::App& app);
+void add_features_command(CLI::App& app);
+void add_pretrain_command(CLI::App& app);
+#endif
 
 }  // namespace rmtlens::cli

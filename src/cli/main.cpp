@@ -31,6 +31,11 @@ int main(int argc, char** argv) {
   rmtlens::cli::add_scaling_command(app);
   rmtlens::cli::add_synth_command(app);
   rmtlens::cli::add_report_command(app);
+#ifdef RMTLENS_HAVE_TORCH
+  rmtlens::cli::add_ntk_command(app);
+  rmtlens::cli::add_features_command(app);
+  rmtlens::cli::add_pretrain_command(app);
+#endif
 
   try {
     app.parse(argc, argv);
