@@ -12,6 +12,7 @@
 #ifdef RMTLENS_HAVE_MPI
 #include "rmtlens/mpi/sweep_command.hpp"
 #endif
+#include "uncertainty_cli.hpp"
 
 namespace rmtlens::cli {
 
@@ -24,6 +25,8 @@ struct SweepFlags {
   bool loo = false;
   std::uint64_t seed = 0;
   bool no_shuffle = false;
+  BootstrapOptions bootstrap;
+  GcvTrustRule gcv_rule;
   std::string out;
   int verbosity = 0;
   TheoryFlags theory;
@@ -39,6 +42,8 @@ SweepOptions options_from(const SweepFlags& f) {
   o.loo = f.loo;
   o.seed = f.seed;
   o.shuffle = !f.no_shuffle;
+  o.bootstrap = f.bootstrap;
+  o.gcv_rule = f.gcv_rule;
   return o;
 }
 
@@ -108,6 +113,7 @@ void run_sweep(const SweepFlags& f) {
                         " against the test risk (relative errors are "
                         "medians over ridges)",
                     result);
+  print_uncertainty_table(result);
   std::printf(
       "wrote %s/sweep.csv and %s/summary.json\n", f.out.c_str(), f.out.c_str());
 }
@@ -140,6 +146,7 @@ void add_sweep_command(CLI::App& app) {
   c->add_flag("--no-shuffle",
               flags->no_shuffle,
               "take sizes as leading blocks in file order");
+  add_uncertainty_flags(c, &flags->bootstrap, &flags->gcv_rule);
   c->add_option("--out", flags->out, "output directory")->required();
   c->add_flag("-v,--verbose", flags->verbosity, "more log lines (-vv: debug)");
   add_theory_flags(c, &flags->theory);

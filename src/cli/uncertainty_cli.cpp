@@ -75,12 +75,14 @@ nlohmann::json size_json(const SweepResult& r,
   const double level = r.bootstrap.level;
   const Interval mse = test_mse_interval(*at, level);
   j["test_mse"] = number_or_null(at->test_mse);
+  j["test_mse_se"] = number_or_null(at->test_mse_se);
   j["test_mse_interval"] = interval_json(mse);
   j["test_mse_resolved"] = rule.resolved(at->test_mse, mse);
   j["gcv_inside_interval"] = mse.contains(at->gcv);
   if (std::isfinite(at->loo)) j["loo_inside_interval"] = mse.contains(at->loo);
   if (std::isfinite(at->test_error)) {
     j["test_error"] = at->test_error;
+    j["test_error_se"] = number_or_null(at->test_error_se);
     j["test_error_interval"] = interval_json(test_error_interval(*at, level));
   }
   if (best != nullptr) {
@@ -126,7 +128,55 @@ nlohmann::json gcv_rule_json(const SweepResult& r) {
           {"flagged", flagged}};
 }
 
+double number_at(const nlohmann::json& j, const char* key) {
+  return j.contains(key) && j[key].is_number() ? j[key].get<double>() : kNaN;
+}
+
+// Representation a against b on one quantity at GCV's ridge.
+nlohmann::json difference_json(const nlohmann::json& a,
+                               const nlohmann::json& b,
+                               const std::string& quantity,
+                               double level) {
+  const std::string se = quantity + "_se";
+  const RiskDifference d = compare_risks(number_at(a, quantity.c_str()),
+                                         number_at(a, se.c_str()),
+                                         number_at(b, quantity.c_str()),
+                                         number_at(b, se.c_str()),
+                                         level);
+  return {{"difference", number_or_null(d.difference)},
+          {"combined_se", number_or_null(d.combined_se)},
+          {"exceeds_uncertainty", d.resolved}};
+}
+
+// The last entry of summary.uncertainty.sizes (the largest N).
+const nlohmann::json* largest_size(const nlohmann::json& summary) {
+  if (!summary.contains("uncertainty")) return nullptr;
+  const nlohmann::json& sizes = summary["uncertainty"]["sizes"];
+  return sizes.empty() ? nullptr : &sizes.back();
+}
+
 }  // namespace
+
+nlohmann::json compare_representations(
+    const std::vector<std::pair<std::string, nlohmann::json>>& summaries,
+    double level) {
+  nlohmann::json out = nlohmann::json::array();
+  for (size_t i = 0; i < summaries.size(); ++i) {
+    for (size_t k = i + 1; k < summaries.size(); ++k) {
+      const nlohmann::json* a = largest_size(summaries[i].second);
+      const nlohmann::json* b = largest_size(summaries[k].second);
+      if (a == nullptr || b == nullptr) continue;
+      out.push_back(
+          {{"a", summaries[i].first},
+           {"b", summaries[k].first},
+           {"n_a", (*a)["n"]},
+           {"n_b", (*b)["n"]},
+           {"test_mse", difference_json(*a, *b, "test_mse", level)},
+           {"test_error", difference_json(*a, *b, "test_error", level)}});
+    }
+  }
+  return out;
+}
 
 void add_uncertainty_flags(CLI::App* c,
                            BootstrapOptions* bootstrap,

@@ -6,6 +6,8 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "rmtlens/sweep.hpp"
 #include "rmtlens/uncertainty.hpp"
@@ -28,6 +30,14 @@ void print_uncertainty_table(const SweepResult& result,
 void add_uncertainty_flags(CLI::App* command,
                            BootstrapOptions* bootstrap,
                            GcvTrustRule* gcv_rule);
+
+// Every pair of representations (name, summary.json): the difference of
+// their test MSE and test error at GCV's ridge at their largest N, and
+// whether it exceeds the combined uncertainty (compare_risks: a shared
+// test set makes this conservative).
+nlohmann::json compare_representations(
+    const std::vector<std::pair<std::string, nlohmann::json>>& summaries,
+    double level = 0.95);
 
 // The rule of ResolutionRule, in words, for summaries and --help.
 std::string resolution_statement(const ResolutionRule& rule);
