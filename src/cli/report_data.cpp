@@ -178,6 +178,15 @@ void load_spectrum_outputs(Representation& r) {
     r.spectrum = read_csv_table(spectrum, {"index", "eigenvalue"});
     r.spectrum_fits = spectrum_fits(folder_of(spectrum), r.name);
   }
+  // A driver that writes spectrum.csv beside the sweep may keep the fits
+  // in the sweep's summary, shaped like an entry of kernels[].
+  const nlohmann::json& beside = json_member(r.summary, "spectrum");
+  if (r.spectrum_fits.is_null() && beside.is_object()) {
+    const std::string where = r.dir + "/summary.json: spectrum";
+    check_fit(json_member(beside, "eigen_decay"), where + ".eigen_decay");
+    check_fit(json_member(beside, "tail_energy"), where + ".tail_energy");
+    r.spectrum_fits = beside;
+  }
   const std::string alignment = find_output(r.dir, "alignment.csv");
   if (!alignment.empty()) {
     r.alignment = read_csv_table(alignment, {"index", "cumulative", "tail"});

@@ -121,22 +121,40 @@ bool any_finite(const CsvTable& t, const std::string& column) {
       v.begin(), v.end(), [](double x) { return std::isfinite(x); });
 }
 
+// Error bars of a measured column: its bootstrap interval (columns
+// <column>_lo and _hi) where the sweep computed one, otherwise one
+// standard error (<column>_se) either side; neither leaves plain points.
+void add_interval(Series& s,
+                  const CsvTable& t,
+                  const std::vector<size_t>& rows,
+                  const std::string& column) {
+  const bool interval = t.has(column + "_lo") && t.has(column + "_hi");
+  const bool se = t.has(column + "_se");
+  if (!interval && !se) {
+    s.style.mark = Mark::kLinePoints;
+    s.title = "measured test risk";
+    return;
+  }
+  s.title = interval ? "measured test risk (bootstrap interval)"
+                     : "measured test risk (± 1 s.e.)";
+  for (size_t k = 0; k < rows.size(); ++k) {
+    const size_t i = rows[k];
+    const double half = se ? t.column(column + "_se")[i] : 0.0;
+    s.lo.push_back(interval ? t.column(column + "_lo")[i] : s.y[k] - half);
+    s.hi.push_back(interval ? t.column(column + "_hi")[i] : s.y[k] + half);
+  }
+}
+
 Series estimator_series(const CsvTable& t,
                         const std::vector<size_t>& rows,
                         const std::string& x,
                         const Estimator& e) {
-  Series s{e.key, e.style, {}, {}, {}};
-  const bool errors =
-      e.style.mark == Mark::kErrorLines && t.has(e.column + "_se");
-  if (e.style.mark == Mark::kErrorLines && !errors) {
-    s.style.mark = Mark::kLinePoints;
-    s.title = "measured test risk";
-  }
+  Series s{e.key, e.style, {}, {}, {}, {}};
   for (size_t i : rows) {
     s.x.push_back(t.column(x)[i]);
     s.y.push_back(t.column(e.column)[i]);
-    if (errors) s.err.push_back(t.column(e.column + "_se")[i]);
   }
+  if (e.style.mark == Mark::kErrorLines) add_interval(s, t, rows, e.column);
   return s;
 }
 
@@ -168,16 +186,16 @@ double finite_max(const std::vector<double>& v) {
 }
 
 // One risk range for all panels so they compare at a glance: from just
-// below the training risk (but at most two decades under the smallest
-// test risk) to three times the largest test risk. Estimates above it
-// leave the top of the panel.
+// below the training risk (but at most a decade under the smallest test
+// risk, so the curves that matter keep their resolution) to three times
+// the largest test risk. Curves beyond it leave the panel.
 Axis risk_axis(const CsvTable& t) {
   Axis a = log_axis(kRiskLabel);
   const double test_lo = positive_min(t.column("test_mse"));
   const double test_hi = finite_max(t.column("test_mse"));
   if (!std::isfinite(test_lo) || !(test_hi > 0.0)) return a;
   const double train_lo = positive_min(t.column("train_mse"));
-  a.min = std::max(std::min(train_lo, test_lo), test_lo / 100.0) / 1.5;
+  a.min = std::max(std::min(train_lo, test_lo), test_lo / 10.0) / 1.5;
   a.max = test_hi * 3.0;
   return a;
 }
@@ -249,7 +267,7 @@ Series marker(const std::string& title,
               SeriesStyle style,
               const CsvTable& t,
               long row) {
-  Series s{title, style, {}, {}, {}};
+  Series s{title, style, {}, {}, {}, {}};
   if (row >= 0) {
     s.x.push_back(t.column("ridge")[static_cast<size_t>(row)]);
     s.y.push_back(t.column("test_mse")[static_cast<size_t>(row)]);
@@ -279,6 +297,7 @@ Series measured_learning_curve(const Representation& r, size_t index) {
           line(representation_color(index), 2.0, 1), Mark::kLinePoints, 7, 0.7),
       {},
       {},
+      {},
       {}};
   for (double n : distinct_sorted(t.column("n"))) {
     const long row = argmin(t, rows_where(t, "n", n, "ridge"), "gcv");
@@ -291,7 +310,7 @@ Series measured_learning_curve(const Representation& r, size_t index) {
 
 Series gcv_learning_curve(const Representation& r, size_t index) {
   const CsvTable& t = *r.sweep;
-  Series s{"", line(representation_color(index), 1.4, 2), {}, {}, {}};
+  Series s{"", line(representation_color(index), 1.4, 2), {}, {}, {}, {}};
   for (double n : distinct_sorted(t.column("n"))) {
     const long row = argmin(t, rows_where(t, "n", n, "ridge"), "gcv");
     if (row < 0) continue;
@@ -330,6 +349,7 @@ Panel local_law_panel(const Representation& r,
                     Mark::kLinePoints,
                     7,
                     0.5),
+             {},
              {},
              {},
              {}};
@@ -394,7 +414,7 @@ Series table_series(const CsvTable& t,
                     const std::string& y,
                     const Representation& r,
                     size_t index) {
-  Series s{r.label, line(representation_color(index), 2.0, 1), {}, {}, {}};
+  Series s{r.label, line(representation_color(index), 2.0, 1), {}, {}, {}, {}};
   s.x = t.column(x);
   s.y = t.column(y);
   return s;
@@ -424,7 +444,7 @@ Series thinned(Series s) {
 
 // An entry of the key with no data: explains a line style.
 Series legend_only(const std::string& title, int dash = 2) {
-  return {title, line("#444444", 1.5, dash), {}, {}, {}};
+  return {title, line("#444444", 1.5, dash), {}, {}, {}, {}};
 }
 
 std::string exponent_text(const nlohmann::json& fit, const char* symbol) {
@@ -465,7 +485,8 @@ void add_with_fit(Panel& panel,
 
   const double first = json_number(fit, "first", t.path);
   const double last = json_number(fit, "last", t.path);
-  Series power_law{"", line(representation_color(index), 1.6, 2), {}, {}, {}};
+  Series power_law{
+      "", line(representation_color(index), 1.6, 2), {}, {}, {}, {}};
   const std::vector<double>& k = t.column("index");
   const std::vector<double>& v = t.column(fit_column);
   for (size_t i = 0; i < k.size(); ++i) {
@@ -510,13 +531,15 @@ PlannedFigure risk_over_sizes(const Representation& r, const std::string& id) {
           "Risk against training size, " + r.label,
           "Each panel fixes one ridge λ and follows the risk as the "
           "training set grows (log-log axes). Black points: test risk "
-          "measured on held-out data, with one standard error. Coloured "
-          "curves: what each estimator and theory predicts from the "
-          "training data alone. Grey: training risk, for reference; the "
-          "gap between grey and black is what the estimators must "
-          "predict. Read how closely each coloured curve follows the "
-          "black points; a curve that leaves the top of a panel is more "
-          "than three times the largest measured risk."),
+          "measured on held-out data, with its bootstrap interval (or one "
+          "standard error). Coloured curves: what each estimator and "
+          "theory predicts from the training data alone. Grey: training "
+          "risk, for reference; the gap between grey and black is what "
+          "the estimators must predict. Read how closely each coloured "
+          "curve follows the black points. A curve that leaves the top "
+          "of a panel is more than three times the largest measured "
+          "risk; one that leaves the bottom is more than a decade under "
+          "the smallest."),
       ""};
   const Axis risk = risk_axis(t);
   for (double ridge : spread(distinct_sorted(t.column("ridge")), kRiskPanels)) {
@@ -574,7 +597,7 @@ Series curve(const Representation& r,
              int dash,
              const std::string& title) {
   const CsvTable& t = *r.learning;
-  Series s{title, line(representation_color(index), 2.0, dash), {}, {}, {}};
+  Series s{title, line(representation_color(index), 2.0, dash), {}, {}, {}, {}};
   if (dash == 1) s.style = marked(s.style, Mark::kLinePoints, 7, 0.7);
   if (!t.has(column)) return s;
   s.x = t.column("n");
@@ -588,6 +611,7 @@ Series extrapolated(const Representation& r, size_t index) {
       "",
       marked(
           line(representation_color(index), 1.6, 4), Mark::kLinePoints, 6, 1.0),
+      {},
       {},
       {},
       {}};

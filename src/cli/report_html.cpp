@@ -294,7 +294,26 @@ double median_error(const Representation& r, const std::string& name) {
       s["relative_error_vs_test"][name], "median", r.dir + "/summary.json");
 }
 
-std::string theory_row(const Study& study, const std::string& name) {
+// The share of grid points where the estimate falls inside the test
+// risk's bootstrap interval (summary "uncertainty"); NaN when absent.
+double inside_interval(const Representation& r, const std::string& name) {
+  const nlohmann::json& entry =
+      json_member(json_member(json_member(r.summary, "uncertainty"),
+                              "comparison_with_test"),
+                  name);
+  return json_number(entry, "inside_fraction", r.dir + "/summary.json");
+}
+
+bool any_intervals(const Study& study) {
+  for (const Representation& r : study.representations) {
+    if (json_member(r.summary, "uncertainty").is_object()) return true;
+  }
+  return false;
+}
+
+std::string theory_row(const Study& study,
+                       const std::string& name,
+                       bool intervals) {
   const Estimator* e = find_estimator(name);
   std::string html =
       "<tr><td>" + swatch(name) + html_escape(e ? e->name : name) + "</td>";
@@ -305,16 +324,14 @@ std::string theory_row(const Study& study, const std::string& name) {
       if (std::isfinite(m)) lowest = std::min(lowest, m);
     }
     const std::string file = r.dir + "/summary.json";
-    const nlohmann::json& table =
-        r.summary.is_object() ? r.summary.value("relative_error_vs_test",
-                                                nlohmann::json::object())
-                              : nlohmann::json::object();
-    const nlohmann::json entry = table.value(name, nlohmann::json::object());
+    const nlohmann::json& entry =
+        json_member(json_member(r.summary, "relative_error_vs_test"), name);
     const double median = json_number(entry, "median", file);
     html += median == lowest ? "<td class=\"best\">" + percent(median) + "</td>"
                              : cell(percent(median));
     html += cell(percent(json_number(entry, "p90", file))) +
             cell(percent(json_number(entry, "max", file)));
+    if (intervals) html += cell(percent(inside_interval(r, name)));
   }
   return html + "</tr>\n";
 }
@@ -358,21 +375,32 @@ void theory_section(const Study& study, PageWriter& page) {
                  "summary.json, written by rmtlens sweep.");
     return;
   }
+  const bool intervals = any_intervals(study);
   page.paragraph(
       "Relative error |estimate − test| / test over the whole (N, λ) grid "
       "of each representation: median, 90th percentile and maximum. "
       "Bold marks the smallest median per representation. An estimator "
-      "worth trusting has small numbers in all three columns.");
+      "worth trusting has small numbers in all three columns." +
+      std::string(intervals
+                      ? " 'In interval' is the share of grid points where "
+                        "the estimate lies inside the test risk's "
+                        "bootstrap interval: there it is as good as the "
+                        "test set can tell."
+                      : ""));
   std::string html = "<table>\n<tr><th rowspan=\"2\">estimator</th>";
   for (const Representation& r : study.representations) {
-    html += "<th colspan=\"3\">" + html_escape(r.label) + "</th>";
+    html += fmt::format(
+        "<th colspan=\"{}\">{}</th>", intervals ? 4 : 3, html_escape(r.label));
   }
   html += "</tr>\n<tr>";
   for (size_t i = 0; i < study.representations.size(); ++i) {
     html += "<th>median</th><th>90th pct</th><th>max</th>";
+    if (intervals) html += "<th>in interval</th>";
   }
   html += "</tr>\n";
-  for (const std::string& name : names) html += theory_row(study, name);
+  for (const std::string& name : names) {
+    html += theory_row(study, name, intervals);
+  }
   page.raw(html + "</table>\n");
   for (const Representation& r : study.representations) {
     page.raw(ordering_table(r));

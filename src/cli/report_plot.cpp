@@ -85,9 +85,13 @@ std::string datablock(const std::string& name,
     }
     out += fmt::format("{:.10g} {:.10g}", s.x[i], s.y[i]);
     if (errors) {
-      const double e =
-          i < s.err.size() && std::isfinite(s.err[i]) ? s.err[i] : 0.0;
-      out += fmt::format(" {:.10g}", e);
+      // A missing end draws no bar there; on a log axis a lower end at or
+      // below 0 is raised to just under the point.
+      const bool known =
+          i < s.lo.size() && std::isfinite(s.lo[i]) && std::isfinite(s.hi[i]);
+      double lo = known ? s.lo[i] : s.y[i];
+      if (panel.y.log && lo <= 0.0) lo = s.y[i] / 1.5;
+      out += fmt::format(" {:.10g} {:.10g}", lo, known ? s.hi[i] : s.y[i]);
     }
     out += "\n";
   }
@@ -112,10 +116,6 @@ std::string style_spec(const SeriesStyle& s, bool as_function) {
              line + point;
   }
   return "";
-}
-
-std::string title_spec(const std::string& title) {
-  return title.empty() ? " notitle" : " title " + quoted(title);
 }
 
 struct KeyEntry {
@@ -351,7 +351,7 @@ std::string plot_command(const Panel& panel, int index) {
     if (!has_points(series, panel)) continue;
     const bool errors = series.style.mark == Mark::kErrorLines;
     items.push_back(
-        fmt::format("$p{}s{} using 1:2{} ", index, s, errors ? ":3" : "") +
+        fmt::format("$p{}s{} using 1:2{} ", index, s, errors ? ":3:4" : "") +
         style_spec(series.style, false) + " notitle");
   }
   for (const Reference& r : panel.references) {

@@ -29,7 +29,8 @@ struct SeriesStyle {
   double point_size = 0.6;
 };
 
-// One curve. x, y (and err for kErrorLines) have equal lengths; points
+// One curve. x, y (and lo, hi: the error bar's ends, for kErrorLines)
+// have equal lengths; points
 // that are not finite, or not positive on a log axis, are left out and
 // break the line there. An empty title keeps the series out of the key.
 struct Series {
@@ -37,7 +38,8 @@ struct Series {
   SeriesStyle style;
   std::vector<double> x;
   std::vector<double> y;
-  std::vector<double> err;
+  std::vector<double> lo;
+  std::vector<double> hi;
 };
 
 // A horizontal reference line y = value across the panel.
