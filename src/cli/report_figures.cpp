@@ -378,9 +378,29 @@ void share_ratio_range(Figure& f) {
       }
     }
   }
+  // A log axis this short has no decade to label: label round ratios.
+  std::vector<double> ticks;
+  for (double t : {0.01,
+                   0.02,
+                   0.05,
+                   0.1,
+                   0.2,
+                   0.5,
+                   0.7,
+                   1.0,
+                   1.5,
+                   2.0,
+                   5.0,
+                   10.0,
+                   20.0,
+                   50.0,
+                   100.0}) {
+    if (t >= lo / 1.2 && t <= hi * 1.2) ticks.push_back(t);
+  }
   for (Panel& p : f.panels) {
     p.y.min = lo / 1.2;
     p.y.max = hi * 1.2;
+    p.y.ticks = ticks;
   }
 }
 

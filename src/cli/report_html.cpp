@@ -60,8 +60,12 @@ std::string exponent(double v) {
   return fmt::format("{:.2f}", shown);
 }
 
+// A relative error or share; beyond 1000% as a multiple, which reads
+// better than five digits of percent.
 std::string percent(double v) {
   if (std::isnan(v)) return "–";
+  if (v >= 100.0) return fmt::format("{:.0f}×", v);
+  if (v >= 10.0) return fmt::format("{:.1f}×", v);
   return fmt::format("{:.1f}%", 100.0 * v);
 }
 
@@ -380,7 +384,8 @@ void theory_section(const Study& study, PageWriter& page) {
       "Relative error |estimate − test| / test over the whole (N, λ) grid "
       "of each representation: median, 90th percentile and maximum. "
       "Bold marks the smallest median per representation. An estimator "
-      "worth trusting has small numbers in all three columns." +
+      "worth trusting has small numbers in all three columns; errors "
+      "above 1000% are shown as multiples (185× = 18 500%)." +
       std::string(intervals
                       ? " 'In interval' is the share of grid points where "
                         "the estimate lies inside the test risk's "
