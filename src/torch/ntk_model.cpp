@@ -197,7 +197,9 @@ NtkModel NtkModel::from_torchscript(const std::string& path, int output_index) {
   impl->path = path;
   impl->output_index = output_index;
   try {
-    impl->script = torch::jit::load(path);
+    // Mapped to the CPU, where rmtlens computes, whatever device the
+    // model was saved from.
+    impl->script = torch::jit::load(path, torch::Device(torch::kCPU));
   } catch (const c10::Error& e) {
     throw InputError(fmt::format(
         "--model {}: not a TorchScript file this LibTorch ({}) can load: {}",
