@@ -5,10 +5,15 @@
 // pretrained and a randomly initialised network); sweep each over sizes
 // and ridges with every estimator; write one directory per representation,
 // study.json, and print the summary table.
+#include <fcntl.h>
+#include <spawn.h>
 #include <spdlog/spdlog.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <memory>
 
 #include "commands.hpp"
@@ -77,11 +82,11 @@ void run_subcommand(const std::vector<std::string>& args,
 
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(
+      &actions, STDOUT_FILENO, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr,
-                                  argv.data(), environ);
+  const int spawned =
+      posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   int status = 0;
   if (spawned != 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
@@ -101,8 +106,10 @@ RepresentationFiles write_inputs(const Representation& rep,
                                  const StudyData& data,
                                  const std::string& dir) {
   ensure_directory(dir);
-  RepresentationFiles f{dir + "/kernel.npy", dir + "/test_kernel.npy",
-                        dir + "/labels.npy", dir + "/test_labels.npy"};
+  RepresentationFiles f{dir + "/kernel.npy",
+                        dir + "/test_kernel.npy",
+                        dir + "/labels.npy",
+                        dir + "/test_labels.npy"};
   write_npy(f.kernel, rep.kernel);
   write_npy(f.test_kernel, rep.test_kernel);
   write_npy(f.labels, data.pool_labels(rep.kernel.rows()));
@@ -125,43 +132,72 @@ nlohmann::json read_json(const std::string& path) {
 
 // Sweep (every estimator and theory), spectrum and scaling of one
 // representation, each by its own command, into out/<name>/.
-Outcome analyse(const Representation& rep, const StudyData& data,
-                const StudyPlan& plan, const std::string& out,
+Outcome analyse(const Representation& rep,
+                const StudyData& data,
+                const StudyPlan& plan,
+                const std::string& out,
                 ProgressBar& bar) {
   const std::string dir = out + "/" + rep.name;
   const RepresentationFiles in = write_inputs(rep, data, dir + "/inputs");
   const std::string sizes = join_sizes(study_sizes(plan, rep.kernel.rows()));
   const std::string seed = std::to_string(plan.seed);
-  const std::vector<std::string> inputs = {
-      "--kernel", in.kernel, "--test-kernel", in.test_kernel,
-      "--labels", in.labels, "--test-labels", in.test_labels};
+  const std::vector<std::string> inputs = {"--kernel",
+                                           in.kernel,
+                                           "--test-kernel",
+                                           in.test_kernel,
+                                           "--labels",
+                                           in.labels,
+                                           "--test-labels",
+                                           in.test_labels};
 
   bar.update(rep.name + ": sweep over sizes and ridges", 0.0);
-  std::vector<std::string> sweep = {"sweep", "--sizes", sizes, "--ridges",
-                                    plan.ridges, "--seed", seed, "--out", dir};
+  std::vector<std::string> sweep = {"sweep",
+                                    "--sizes",
+                                    sizes,
+                                    "--ridges",
+                                    plan.ridges,
+                                    "--seed",
+                                    seed,
+                                    "--out",
+                                    dir};
   if (plan.loo) sweep.push_back("--loo");
   sweep.insert(sweep.end(), inputs.begin(), inputs.end());
   run_subcommand(sweep, dir + "/sweep.log");
 
   bar.update(rep.name + ": spectrum and alignment", 0.3);
-  run_subcommand({"spectrum", "--kernel", in.kernel, "--labels", in.labels,
-                  "--name", rep.name, "--seed", seed, "--out",
+  run_subcommand({"spectrum",
+                  "--kernel",
+                  in.kernel,
+                  "--labels",
+                  in.labels,
+                  "--name",
+                  rep.name,
+                  "--seed",
+                  seed,
+                  "--out",
                   dir + "/spectrum"},
                  dir + "/spectrum.log");
 
   bar.update(rep.name + ": scaling", 0.6);
-  std::vector<std::string> scaling = {"scaling", "--sizes", sizes,
-                                      "--ridges", plan.ridges, "--seed",
-                                      seed, "--out", dir + "/scaling"};
+  std::vector<std::string> scaling = {"scaling",
+                                      "--sizes",
+                                      sizes,
+                                      "--ridges",
+                                      plan.ridges,
+                                      "--seed",
+                                      seed,
+                                      "--out",
+                                      dir + "/scaling"};
   scaling.insert(scaling.end(), inputs.begin(), inputs.end());
   run_subcommand(scaling, dir + "/scaling.log");
 
   nlohmann::json summary = read_json(dir + "/summary.json");
-  summary["representation"] = {{"name", rep.name},
-                               {"label", rep.label},
-                               {"provenance", rep.provenance}};
+  summary["representation"] = {
+      {"name", rep.name}, {"label", rep.label}, {"provenance", rep.provenance}};
   write_json(dir + "/summary.json", summary);
-  return {rep.name, rep.label, summary,
+  return {rep.name,
+          rep.label,
+          summary,
           read_json(dir + "/spectrum/summary.json"),
           read_json(dir + "/scaling/summary.json")};
 }
@@ -189,8 +225,9 @@ void run_demo(const DemoFlags& f) {
   for (Representation& rep : reps) {
     listing.push_back(
         {{"name", rep.name}, {"label", rep.label}, {"dir", rep.name}});
-    outcomes.push_back(analyse(std::move(rep), data, plan, f.out));
+    outcomes.push_back(analyse(rep, data, plan, f.out, bar));
     summaries.emplace_back(outcomes.back().name, outcomes.back().summary);
+    rep = Representation{};  // release the kernels
   }
 
   const double seconds =
@@ -203,10 +240,12 @@ void run_demo(const DemoFlags& f) {
               {"data", data.description},
               {"build", build_info()},
               {"seconds", seconds}});
+  bar.update("writing the report", 0.95);
+  run_subcommand({"report", f.out}, f.out + "/report.log");
   print_study_table(outcomes);
   std::printf(
-      "results in %s/ (study.json, one directory per "
-      "representation); %.0f s\n",
+      "results in %s/: report.html (open it in a browser), study.json and "
+      "one directory per representation; %.0f s\n",
       f.out.c_str(),
       seconds);
 }

@@ -72,33 +72,49 @@ double number(const nlohmann::json& j, const char* key) {
 
 }  // namespace
 
+// The exponent field of a fit object, or NaN.
+double exponent(const nlohmann::json& fit) {
+  return fit.is_object() ? number(fit, "exponent") : NAN;
+}
+
 void print_study_table(const std::vector<Outcome>& outcomes) {
-  std::printf("\n%-44s %9s %11s %11s %10s %10s\n",
+  std::printf("\n%-42s %8s %9s %9s %7s %6s %6s %7s %7s %6s\n",
               "representation",
               "test err",
               "test@GCV",
-              "best test",
-              "|GCV| med",
-              "|LOO| med");
+              "best",
+              "|GCV|",
+              "alpha",
+              "gamma",
+              "exp.meas",
+              "exp.pred",
+              "min(g,2a)");
   for (const Outcome& o : outcomes) {
-    const nlohmann::json& sizes = o.summary["sizes"];
-    const nlohmann::json& last = sizes.back();
+    const nlohmann::json& last = o.summary["sizes"].back();
     const nlohmann::json& errors = o.summary["relative_error_vs_test"];
-    const double loo =
-        errors.contains("loo") ? number(errors["loo"], "median") : NAN;
-    std::printf("%-44s %8.2f%% %11.4g %11.4g %9.1f%% %9.1f%%\n",
-                o.label.c_str(),
-                100 * number(last, "best_test_error"),
-                number(last, "test_mse_at_gcv_ridge"),
-                number(last, "best_test_mse"),
-                100 * number(errors["gcv"], "median"),
-                100 * loo);
+    const nlohmann::json& k = o.spectrum["kernels"][0];
+    const nlohmann::json& scaling = o.scaling["scaling"];
+    std::printf(
+        "%-42s %7.2f%% %9.4g %9.4g %6.1f%% %6.2f %6.2f %7.2f %7.2f %6.2f\n",
+        o.label.c_str(),
+        100 * number(last, "best_test_error"),
+        number(last, "test_mse_at_gcv_ridge"),
+        number(last, "best_test_mse"),
+        100 * number(errors["gcv"], "median"),
+        exponent(k["eigen_decay"]),
+        exponent(k["tail_energy"]),
+        number(scaling, "measured_exponent_gcv_ridge"),
+        number(scaling, "power_law_exponent_best_ridge"),
+        number(scaling, "closed_form_exponent"));
   }
   std::printf(
-      "test err: best test classification error over the ridges at "
-      "the largest N; test@GCV: test risk at the ridge GCV picks "
-      "there; |GCV|, |LOO|: median relative error against the test "
-      "risk over all (N, ridge).\n");
+      "test err: best test classification error over the ridges at the "
+      "largest N; test@GCV: test risk at the ridge GCV picks there, best: "
+      "the best test risk on the grid; |GCV|: median relative error of GCV "
+      "against the test risk over all (N, ridge); alpha, gamma: eigenvalue "
+      "decay and label tail-energy exponents; exp.meas: measured learning-"
+      "curve exponent at GCV's ridge, exp.pred: predicted from the fitted "
+      "power laws, min(g,2a): the noiseless ridgeless closed form.\n");
   std::fflush(stdout);
 }
 

@@ -53,7 +53,9 @@ struct Representation {
 struct Outcome {
   std::string name;
   std::string label;
-  nlohmann::json summary;  // the representation's summary.json
+  nlohmann::json summary;   // the representation's sweep summary.json
+  nlohmann::json spectrum;  // spectrum/summary.json
+  nlohmann::json scaling;   // scaling/summary.json
 };
 
 // The nested sizes of a pool: smallest_size doubling... on a log grid up
