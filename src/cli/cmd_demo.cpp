@@ -45,9 +45,9 @@ struct DemoFlags {
 #ifdef RMTLENS_HAVE_TORCH
 
 // Raw-pixel kernels: the non-neural baseline of the study.
-std::vector<Representation> raw_pixel_representations(const StudyData& data,
-                                                      ProgressBar& bar) {
-  std::vector<Representation> reps;
+std::vector<StudyKernel> raw_pixel_representations(const StudyData& data,
+                                                   ProgressBar& bar) {
+  std::vector<StudyKernel> reps;
   const std::vector<std::pair<KernelKind, std::string>> kinds = {
       {KernelKind::kRbf, "raw pixels, RBF kernel (median bandwidth)"},
       {KernelKind::kArcCos1, "raw pixels, arc-cosine kernel of order 1"}};
@@ -56,7 +56,7 @@ std::vector<Representation> raw_pixel_representations(const StudyData& data,
     KernelOptions o;
     o.kind = kind;
     o = resolve_bandwidth(o, data.pool.images);
-    Representation r;
+    StudyKernel r;
     r.name = "raw-" + kernel_name(kind);
     r.label = label;
     r.kernel = kernel_gram(data.pool.images, o);
@@ -102,7 +102,7 @@ struct RepresentationFiles {
   std::string kernel, test_kernel, labels, test_labels;
 };
 
-RepresentationFiles write_inputs(const Representation& rep,
+RepresentationFiles write_inputs(const StudyKernel& rep,
                                  const StudyData& data,
                                  const std::string& dir) {
   ensure_directory(dir);
@@ -132,7 +132,7 @@ nlohmann::json read_json(const std::string& path) {
 
 // Sweep (every estimator and theory), spectrum and scaling of one
 // representation, each by its own command, into out/<name>/.
-Outcome analyse(const Representation& rep,
+Outcome analyse(const StudyKernel& rep,
                 const StudyData& data,
                 const StudyPlan& plan,
                 const std::string& out,
@@ -212,22 +212,22 @@ void run_demo(const DemoFlags& f) {
 
   ProgressBar bar("demo");
   const StudyData data = load_study_data(plan, bar);
-  std::vector<Representation> reps = raw_pixel_representations(data, bar);
+  std::vector<StudyKernel> reps = raw_pixel_representations(data, bar);
   if (plan.networks) {
-    std::vector<Representation> nets =
+    std::vector<StudyKernel> nets =
         network_representations(data, plan, f.out + "/cache", bar);
-    for (Representation& r : nets) reps.push_back(std::move(r));
+    for (StudyKernel& r : nets) reps.push_back(std::move(r));
   }
 
   std::vector<Outcome> outcomes;
   nlohmann::json listing = nlohmann::json::array();
   std::vector<std::pair<std::string, nlohmann::json>> summaries;
-  for (Representation& rep : reps) {
+  for (StudyKernel& rep : reps) {
     listing.push_back(
         {{"name", rep.name}, {"label", rep.label}, {"dir", rep.name}});
     outcomes.push_back(analyse(rep, data, plan, f.out, bar));
     summaries.emplace_back(outcomes.back().name, outcomes.back().summary);
-    rep = Representation{};  // release the kernels
+    rep = StudyKernel{};  // release the kernels
   }
 
   const double seconds =

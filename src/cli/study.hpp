@@ -41,7 +41,7 @@ struct StudyPlan {
 StudyPlan plan_for(bool quick);
 
 // One representation's kernel pair on the study's pool and test images.
-struct Representation {
+struct StudyKernel {
   std::string name;    // directory name, e.g. "raw-rbf"
   std::string label;   // for tables and plots
   Matrix kernel;       // n x n

@@ -101,7 +101,7 @@ Network pretrained_network(const StudyData& data,
 template <typename Make>
 void cached_pair(const std::string& cache_dir,
                  const std::string& key,
-                 Representation& rep,
+                 StudyKernel& rep,
                  Make make) {
   const std::string stem = cache_dir + "/" + rep.name + "-" + digest(key);
   if (std::filesystem::exists(stem + ".test.npy")) {
@@ -114,14 +114,14 @@ void cached_pair(const std::string& cache_dir,
   write_npy(stem + ".test.npy", rep.test_kernel);
 }
 
-Representation ntk_representation(const Network& net,
-                                  const char* which,
-                                  const StudyData& data,
-                                  const StudyPlan& plan,
-                                  const std::string& cache_dir,
-                                  const std::string& net_key,
-                                  ProgressBar& bar) {
-  Representation rep;
+StudyKernel ntk_representation(const Network& net,
+                               const char* which,
+                               const StudyData& data,
+                               const StudyPlan& plan,
+                               const std::string& cache_dir,
+                               const std::string& net_key,
+                               ProgressBar& bar) {
+  StudyKernel rep;
   rep.name = std::string("ntk-") + which;
   rep.label = std::string("eNTK, ") + which + " ResNet";
   const std::string key = fmt::format("{}|{}|pool{}|test{}|seed{}",
@@ -130,7 +130,7 @@ Representation ntk_representation(const Network& net,
                                       plan.network_pool,
                                       plan.network_test,
                                       plan.seed);
-  cached_pair(cache_dir, key, rep, [&](Representation& r) {
+  cached_pair(cache_dir, key, rep, [&](StudyKernel& r) {
     bar.update("eNTK of the " + std::string(which) + " network", 0.0);
     const NtkModel model = NtkModel::from_network(net, plan.seed);
     const InputArray train = as_inputs(data.pool, plan.network_pool);
@@ -145,14 +145,14 @@ Representation ntk_representation(const Network& net,
   return rep;
 }
 
-Representation feature_representation(const Network& net,
-                                      const char* which,
-                                      const StudyData& data,
-                                      const StudyPlan& plan,
-                                      const std::string& cache_dir,
-                                      const std::string& net_key,
-                                      ProgressBar& bar) {
-  Representation rep;
+StudyKernel feature_representation(const Network& net,
+                                   const char* which,
+                                   const StudyData& data,
+                                   const StudyPlan& plan,
+                                   const std::string& cache_dir,
+                                   const std::string& net_key,
+                                   ProgressBar& bar) {
+  StudyKernel rep;
   rep.name = std::string("features-") + which;
   rep.label = std::string("penultimate features, ") + which + " ResNet";
   const std::string key = fmt::format("{}|{}|pool{}|test{}",
@@ -160,7 +160,7 @@ Representation feature_representation(const Network& net,
                                       net_key,
                                       plan.network_pool,
                                       plan.network_test);
-  cached_pair(cache_dir, key, rep, [&](Representation& r) {
+  cached_pair(cache_dir, key, rep, [&](StudyKernel& r) {
     bar.update("features of the " + std::string(which) + " network", 0.0);
     const Matrix f =
         net.features(as_inputs(data.pool, plan.network_pool).values);
@@ -213,11 +213,10 @@ StudyData load_study_data(const StudyPlan& plan, ProgressBar& bar) {
   return d;
 }
 
-std::vector<Representation> network_representations(
-    const StudyData& data,
-    const StudyPlan& plan,
-    const std::string& cache_dir,
-    ProgressBar& bar) {
+std::vector<StudyKernel> network_representations(const StudyData& data,
+                                                 const StudyPlan& plan,
+                                                 const std::string& cache_dir,
+                                                 ProgressBar& bar) {
   ensure_directory(cache_dir);
   set_torch_threads(0);
   nlohmann::json pretrained_meta;
@@ -226,7 +225,7 @@ std::vector<Representation> network_representations(
   const Network random = make_network(study_spec(plan), plan.seed);
   const std::string key = network_key(plan);
 
-  std::vector<Representation> reps;
+  std::vector<StudyKernel> reps;
   reps.push_back(ntk_representation(
       pretrained, "pretrained", data, plan, cache_dir, key, bar));
   reps.push_back(

@@ -33,10 +33,9 @@ StudyData load_study_data(const StudyPlan& plan, ProgressBar& bar);
 // representations: eNTK and penultimate features, pretrained and random.
 // Kernels are cached in cache_dir keyed by everything that determines
 // them, so a second run skips the network work.
-std::vector<Representation> network_representations(
-    const StudyData& data,
-    const StudyPlan& plan,
-    const std::string& cache_dir,
-    ProgressBar& bar);
+std::vector<StudyKernel> network_representations(const StudyData& data,
+                                                 const StudyPlan& plan,
+                                                 const std::string& cache_dir,
+                                                 ProgressBar& bar);
 
 }  // namespace rmtlens::cli
