@@ -26,6 +26,10 @@ namespace rmtlens {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// LAPACK here takes 32-bit integers: an N x N block must have fewer than
+// 2^31 entries.
+constexpr std::int64_t kLargestLapackSize = 46340;
+
 struct SweepOptions {
   // Training sizes, 1 <= n <= pool size; sorted and deduplicated by
   // validate(). Each is a leading block of the permuted pool.

@@ -21,12 +21,15 @@ struct StudyPlan {
   // Training pool of target-class images (train split) for the raw-pixel
   // kernels, and for the network kernels (the eNTK is the costly part).
   std::int64_t pool = 8000;
-  std::int64_t network_pool = 2000;
+  std::int64_t network_pool = 4000;
   // Test images of the target classes (test split); 0 takes all 5000, so a
   // test risk is resolved to about +-3% (see docs/uncertainty.md).
   std::int64_t test = 0;
   std::int64_t network_test = 0;
   int sizes_per_decade = 4;
+  // Sizes go up to pool / population_factor; the whole pool is the
+  // population sample of the deterministic equivalent, which needs P >> N.
+  double population_factor = 2.0;
   std::int64_t smallest_size = 125;
   std::string ridges = "log:1e-7:10:17";
   bool loo = true;

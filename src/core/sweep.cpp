@@ -407,6 +407,13 @@ void SweepOptions::validate(std::int64_t pool_size) {
       throw InputError("--sizes: " + std::to_string(n) + " is outside [1, " +
                        std::to_string(pool_size) + "], the pool size");
     }
+    if (n > kLargestLapackSize) {
+      throw InputError("--sizes: " + std::to_string(n) + " exceeds " +
+                       std::to_string(kLargestLapackSize) +
+                       ", the largest N x N block LAPACK's 32-bit indices "
+                       "address; use the distributed build "
+                       "(docs/scale-out.md)");
+    }
   }
   for (double ridge : ridges) {
     if (!(ridge >= 0.0) || !std::isfinite(ridge)) {
