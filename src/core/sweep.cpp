@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "eigensystem.hpp"
+#include "ridge_path.hpp"
 
 namespace rmtlens {
 
@@ -36,99 +37,16 @@ struct SpectralModel {
   Matrix y_perp;  // Y - V B (N x C), only when r < N and LOO is on
 };
 
-// Per-ridge spectral weights s_i = d_i / (d_i + N lambda), 1 - s_i and
-// g_i = 1 / (d_i + N lambda). At lambda = 0 the min-norm interpolant uses
-// the pseudo-inverse: eigenvalues at or below the rank tolerance
-// (d_max * N * eps, NumPy's matrix_rank rule) count as zero.
-struct RidgeWeights {
-  Vector s;
-  Vector one_minus_s;  // computed directly, never as 1 - s
-  Vector g;
-  bool full_rank = true;  // every eigenvalue contributes (always if > 0)
-};
+using detail::fill_test_quantities;
+using detail::ridge_weights;
+using detail::RidgeWeights;
 
-RidgeWeights ridge_weights(const Vector& d, Index n, double ridge) {
-  const Index r = d.size();
-  RidgeWeights w;
-  w.s.resize(r);
-  w.one_minus_s.resize(r);
-  w.g.resize(r);
-  const double shift = static_cast<double>(n) * ridge;
-  const double d_max = r > 0 ? d.maxCoeff() : 0.0;
-  const double tol =
-      d_max * static_cast<double>(n) * std::numeric_limits<double>::epsilon();
-
-  for (Index i = 0; i < r; ++i) {
-    if (ridge > 0.0) {
-      w.g[i] = 1.0 / (d[i] + shift);
-      w.s[i] = d[i] * w.g[i];
-      w.one_minus_s[i] = shift * w.g[i];
-    } else {
-      const bool kept = d[i] > tol;
-      w.g[i] = kept ? 1.0 / d[i] : 0.0;
-      w.s[i] = kept ? 1.0 : 0.0;
-      w.one_minus_s[i] = kept ? 0.0 : 1.0;
-      w.full_rank = w.full_rank && kept;
-    }
-  }
-  return w;
-}
-
-// ---------------------------------------------------------------------------
-// Training quantities: O(r C) per ridge from the spectrum alone.
-
+// train, df and GCV of one ridge from the spectrum alone, O(r C).
 void fill_training_quantities(const SpectralModel& m,
                               const RidgeWeights& w,
                               SweepRow& row) {
-  const Vector energy = m.b.rowwise().squaredNorm();
-  const double n = static_cast<double>(m.n);
-  const double train =
-      (w.one_minus_s.cwiseAbs2().dot(energy) + m.residual_energy) / n;
-
-  // 1 - df/N = (1/N) sum_i (1 - s_i) + (N - r)/N, summed without
-  // cancellation so GCV stays accurate at tiny ridges.
-  const double null_count = static_cast<double>(m.n - m.d.size());
-  const double slack = (w.one_minus_s.sum() + null_count) / n;
-
-  row.train_mse = train;
-  row.df = w.s.sum();
-  row.gcv = slack > 0.0 ? train / (slack * slack) : kNaN;
-}
-
-// ---------------------------------------------------------------------------
-// Test quantities: the predictions of every ridge come from one batched
-// product; each ridge then costs O(M C). The per-point losses go to
-// `losses` (M x 1, or M x 2 with the argmax mismatch for classification)
-// for the bootstrap.
-
-void fill_test_quantities(const Matrix& predictions,
-                          const Targets& test,
-                          SweepRow& row,
-                          Eigen::Ref<Matrix> losses) {
-  const Index m = predictions.rows();
-  const Vector errors = (predictions - test.y).rowwise().squaredNorm();
-  losses.col(0) = errors;
-  const double mean = errors.mean();
-  row.test_mse = mean;
-  if (m > 1) {
-    const double var = (errors.array() - mean).square().sum() / (m - 1);
-    row.test_mse_se = std::sqrt(var / m);
-  }
-  if (!test.is_classification()) return;
-
-  Index wrong = 0;
-  for (Index i = 0; i < m; ++i) {
-    Index predicted = 0;
-    predictions.row(i).maxCoeff(&predicted);
-    const bool miss = predicted != test.class_index[i];
-    losses(i, 1) = miss ? 1.0 : 0.0;
-    wrong += miss;
-  }
-  const double rate = static_cast<double>(wrong) / m;
-  row.test_error = rate;
-  if (m > 1) {
-    row.test_error_se = std::sqrt(rate * (1.0 - rate) / (m - 1));
-  }
+  detail::fill_training_quantities(
+      m.b.rowwise().squaredNorm(), m.residual_energy, m.n, w, row);
 }
 
 // ---------------------------------------------------------------------------

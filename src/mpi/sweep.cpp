@@ -9,6 +9,7 @@
 #include <numeric>
 #include <sstream>
 
+#include "../core/ridge_path.hpp"
 #include "rmtlens/mpi/eigensolver.hpp"
 #include "rmtlens/mpi/scalapack.hpp"
 #include "rmtlens/uncertainty.hpp"
@@ -130,78 +131,14 @@ struct Spectrum {
   double most_negative = 0.0;
 };
 
-// s_i, 1 - s_i and g_i of DESIGN section 1, with the single-process
-// sweep's rank rule at lambda = 0 (d_i <= d_max N eps counts as zero).
-struct RidgeWeights {
-  Vector s;
-  Vector one_minus_s;
-  Vector g;
-  bool full_rank = true;
-};
+using detail::fill_test_quantities;
+using detail::ridge_weights;
+using detail::RidgeWeights;
 
-RidgeWeights ridge_weights(const Vector& d, Index n, double ridge) {
-  const Index r = d.size();
-  RidgeWeights w{Vector(r), Vector(r), Vector(r), true};
-  const double shift = static_cast<double>(n) * ridge;
-  const double d_max = r > 0 ? d.maxCoeff() : 0.0;
-  const double tol =
-      d_max * static_cast<double>(n) * std::numeric_limits<double>::epsilon();
-  for (Index i = 0; i < r; ++i) {
-    if (ridge > 0.0) {
-      w.g[i] = 1.0 / (d[i] + shift);
-      w.s[i] = d[i] * w.g[i];
-      w.one_minus_s[i] = shift * w.g[i];
-      continue;
-    }
-    const bool kept = d[i] > tol;
-    w.g[i] = kept ? 1.0 / d[i] : 0.0;
-    w.s[i] = kept ? 1.0 : 0.0;
-    w.one_minus_s[i] = kept ? 0.0 : 1.0;
-    w.full_rank = w.full_rank && kept;
-  }
-  return w;
-}
-
-// train = (1/N) sum (1 - s_i)^2 |B_i|^2, df = sum s_i,
-// GCV = train / (sum (1 - s_i) / N)^2 (no cancellation at tiny ridges).
+// train, df and GCV of one ridge: the single-process sweep's code.
 void fill_training(const Spectrum& sp, const RidgeWeights& w, SweepRow& row) {
-  const double n = static_cast<double>(sp.n);
-  const Vector energy = sp.b.rowwise().squaredNorm();
-  const double train = w.one_minus_s.cwiseAbs2().dot(energy) / n;
-  const double slack = w.one_minus_s.sum() / n;
-  row.train_mse = train;
-  row.df = w.s.sum();
-  row.gcv = slack > 0.0 ? train / (slack * slack) : kNaN;
-}
-
-// Test MSE and error of one ridge; the per-point losses go to `losses`
-// (M x 1, or M x 2 with the argmax mismatch) for the bootstrap.
-void fill_test(const Matrix& predictions,
-               const Targets& test,
-               SweepRow& row,
-               Eigen::Ref<Matrix> losses) {
-  const Index m = predictions.rows();
-  const Vector errors = (predictions - test.y).rowwise().squaredNorm();
-  losses.col(0) = errors;
-  const double mean = errors.mean();
-  row.test_mse = mean;
-  if (m > 1) {
-    const double var = (errors.array() - mean).square().sum() / (m - 1);
-    row.test_mse_se = std::sqrt(var / m);
-  }
-  if (!test.is_classification()) return;
-
-  Index wrong = 0;
-  for (Index i = 0; i < m; ++i) {
-    Index predicted = 0;
-    predictions.row(i).maxCoeff(&predicted);
-    const bool miss = predicted != test.class_index[i];
-    losses(i, 1) = miss ? 1.0 : 0.0;
-    wrong += miss;
-  }
-  const double rate = static_cast<double>(wrong) / m;
-  row.test_error = rate;
-  if (m > 1) row.test_error_se = std::sqrt(rate * (1.0 - rate) / (m - 1));
+  detail::fill_training_quantities(
+      sp.b.rowwise().squaredNorm(), 0.0, sp.n, w, row);
 }
 
 // Percentile bootstrap intervals of every ridge's test risks at once
@@ -318,10 +255,10 @@ void fill_test_columns(const DistributedMatrix& z,
   Matrix losses(test.size(), k * static_cast<Index>(rows.size()));
   for (size_t j = 0; j < rows.size(); ++j) {
     const Index at = static_cast<Index>(j);
-    fill_test(predictions.middleCols(at * c, c),
-              test,
-              rows[j],
-              losses.middleCols(at * k, k));
+    fill_test_quantities(predictions.middleCols(at * c, c),
+                         test,
+                         rows[j],
+                         losses.middleCols(at * k, k));
   }
   fill_test_intervals(losses, options.bootstrap, rows);
 }

@@ -1,0 +1,84 @@
+#include "ridge_path.hpp"
+
+#include <cmath>
+#include <limits>
+
+namespace rmtlens::detail {
+
+RidgeWeights ridge_weights(const Vector& d, Index n, double ridge) {
+  const Index r = d.size();
+  RidgeWeights w;
+  w.s.resize(r);
+  w.one_minus_s.resize(r);
+  w.g.resize(r);
+  const double shift = static_cast<double>(n) * ridge;
+  const double d_max = r > 0 ? d.maxCoeff() : 0.0;
+  const double tol =
+      d_max * static_cast<double>(n) * std::numeric_limits<double>::epsilon();
+
+  for (Index i = 0; i < r; ++i) {
+    if (ridge > 0.0) {
+      w.g[i] = 1.0 / (d[i] + shift);
+      w.s[i] = d[i] * w.g[i];
+      w.one_minus_s[i] = shift * w.g[i];
+    } else {
+      const bool kept = d[i] > tol;
+      w.g[i] = kept ? 1.0 / d[i] : 0.0;
+      w.s[i] = kept ? 1.0 : 0.0;
+      w.one_minus_s[i] = kept ? 0.0 : 1.0;
+      w.full_rank = w.full_rank && kept;
+    }
+  }
+  return w;
+}
+
+void fill_training_quantities(const Vector& energy,
+                              double residual_energy,
+                              Index n,
+                              const RidgeWeights& w,
+                              SweepRow& row) {
+  const double size = static_cast<double>(n);
+  const double train =
+      (w.one_minus_s.cwiseAbs2().dot(energy) + residual_energy) / size;
+
+  // 1 - df/N = (1/N) sum_i (1 - s_i) + (N - r)/N, summed without
+  // cancellation so GCV stays accurate at tiny ridges.
+  const double null_count = static_cast<double>(n - energy.size());
+  const double slack = (w.one_minus_s.sum() + null_count) / size;
+
+  row.train_mse = train;
+  row.df = w.s.sum();
+  row.gcv = slack > 0.0 ? train / (slack * slack) : kNaN;
+}
+
+void fill_test_quantities(const Matrix& predictions,
+                          const Targets& test,
+                          SweepRow& row,
+                          Eigen::Ref<Matrix> losses) {
+  const Index m = predictions.rows();
+  const Vector errors = (predictions - test.y).rowwise().squaredNorm();
+  losses.col(0) = errors;
+  const double mean = errors.mean();
+  row.test_mse = mean;
+  if (m > 1) {
+    const double var = (errors.array() - mean).square().sum() / (m - 1);
+    row.test_mse_se = std::sqrt(var / m);
+  }
+  if (!test.is_classification()) return;
+
+  Index wrong = 0;
+  for (Index i = 0; i < m; ++i) {
+    Index predicted = 0;
+    predictions.row(i).maxCoeff(&predicted);
+    const bool miss = predicted != test.class_index[i];
+    losses(i, 1) = miss ? 1.0 : 0.0;
+    wrong += miss;
+  }
+  const double rate = static_cast<double>(wrong) / m;
+  row.test_error = rate;
+  if (m > 1) {
+    row.test_error_se = std::sqrt(rate * (1.0 - rate) / (m - 1));
+  }
+}
+
+}  // namespace rmtlens::detail
