@@ -21,7 +21,7 @@ struct StudyPlan {
   // Training pool of target-class images (train split) for the raw-pixel
   // kernels, and for the network kernels (the eNTK is the costly part).
   std::int64_t pool = 8000;
-  std::int64_t network_pool = 4000;
+  std::int64_t network_pool = 2000;
   // Test images of the target classes (test split); 0 takes all 5000, so a
   // test risk is resolved to about +-3% (see docs/uncertainty.md).
   std::int64_t test = 0;
