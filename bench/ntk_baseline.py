@@ -32,6 +32,11 @@ class Block(nn.Module):
         if self.has_proj:
             self.proj = nn.Conv2d(cin, cout, 1, stride, bias=False)
             self.proj_bn = nn.BatchNorm2d(cout)
+        else:
+            # TorchScript compiles both branches of forward, so the
+            # attributes must exist; identities carry no parameters.
+            self.proj = nn.Identity()
+            self.proj_bn = nn.Identity()
 
     def forward(self, x):
         out = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
@@ -101,9 +106,11 @@ def main():
     torch.set_num_threads(a.threads)
 
     net = load(a.weights, a.head_seed)
-    if a.export_torchscript:
-        torch.jit.script(net).save(a.export_torchscript)
     x = torch.from_numpy(np.load(a.inputs)).float()
+    if a.export_torchscript:
+        # Traced, not scripted: the block loop looks modules up by name,
+        # which the script compiler does not take.
+        torch.jit.trace(net, x[:2]).save(a.export_torchscript)
 
     start = time.perf_counter()
     jac = per_sample_jacobian(net, x)
