@@ -34,9 +34,16 @@ std::vector<std::int64_t> head(const std::vector<std::int64_t>& v,
   return {v.begin(), v.begin() + std::min<std::int64_t>(n, v.size())};
 }
 
+// The first n images of a task; n <= 0 takes all of them (the plan's
+// convention for "the whole test split").
+std::int64_t resolved_count(const ImageTask& task, std::int64_t n) {
+  const Index all = task.images.rows();
+  return n > 0 ? std::min<Index>(n, all) : all;
+}
+
 InputArray as_inputs(const ImageTask& task, std::int64_t n) {
   InputArray a;
-  a.values = task.images.topRows(std::min<Index>(n, task.images.rows()));
+  a.values = task.images.topRows(resolved_count(task, n));
   a.sample_shape = {1, task.height, task.width};
   return a;
 }
@@ -124,12 +131,13 @@ StudyKernel ntk_representation(const Network& net,
   StudyKernel rep;
   rep.name = std::string("ntk-") + which;
   rep.label = std::string("eNTK, ") + which + " ResNet";
-  const std::string key = fmt::format("{}|{}|pool{}|test{}|seed{}",
-                                      rep.name,
-                                      net_key,
-                                      plan.network_pool,
-                                      plan.network_test,
-                                      plan.seed);
+  const std::string key =
+      fmt::format("{}|{}|pool{}|test{}|seed{}",
+                  rep.name,
+                  net_key,
+                  plan.network_pool,
+                  resolved_count(data.test, plan.network_test),
+                  plan.seed);
   cached_pair(cache_dir, key, rep, [&](StudyKernel& r) {
     bar.update("eNTK of the " + std::string(which) + " network", 0.0);
     const NtkModel model = NtkModel::from_network(net, plan.seed);
@@ -155,11 +163,12 @@ StudyKernel feature_representation(const Network& net,
   StudyKernel rep;
   rep.name = std::string("features-") + which;
   rep.label = std::string("penultimate features, ") + which + " ResNet";
-  const std::string key = fmt::format("{}|{}|pool{}|test{}",
-                                      rep.name,
-                                      net_key,
-                                      plan.network_pool,
-                                      plan.network_test);
+  const std::string key =
+      fmt::format("{}|{}|pool{}|test{}",
+                  rep.name,
+                  net_key,
+                  plan.network_pool,
+                  resolved_count(data.test, plan.network_test));
   cached_pair(cache_dir, key, rep, [&](StudyKernel& r) {
     bar.update("features of the " + std::string(which) + " network", 0.0);
     const Matrix f =
