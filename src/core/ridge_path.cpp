@@ -81,4 +81,18 @@ void fill_test_quantities(const Matrix& predictions,
   }
 }
 
+void fill_leverage_columns(const Vector& one_minus_h,
+                           const GcvTrustRule& rule,
+                           SweepRow& row) {
+  const LeverageSpread spread = leverage_spread(one_minus_h);
+  row.leverage_cv = spread.cv;
+  row.leverage_max = spread.max;
+  row.slack_cv = spread.slack_cv;
+  row.gcv_loo_ratio = row.gcv / row.loo;
+
+  const GcvVerdict v =
+      assess_gcv(spread, row.gcv, std::isfinite(row.loo), rule);
+  row.gcv_trusted = v.assessed ? (v.trusted ? 1.0 : 0.0) : kNaN;
+}
+
 }  // namespace rmtlens::detail

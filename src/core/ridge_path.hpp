@@ -6,6 +6,7 @@
 #include "rmtlens/sweep.hpp"
 #include "rmtlens/targets.hpp"
 #include "rmtlens/types.hpp"
+#include "rmtlens/uncertainty.hpp"
 
 namespace rmtlens::detail {
 
@@ -39,5 +40,11 @@ void fill_test_quantities(const Matrix& predictions,
                           const Targets& test,
                           SweepRow& row,
                           Eigen::Ref<Matrix> losses);
+
+// The leverage spread and GCV's verdict of one ridge from the slacks
+// 1 - h_n (N), after row.gcv and row.loo are set (uncertainty.hpp).
+void fill_leverage_columns(const Vector& one_minus_h,
+                           const GcvTrustRule& rule,
+                           SweepRow& row);
 
 }  // namespace rmtlens::detail

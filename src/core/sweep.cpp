@@ -97,15 +97,7 @@ void fill_leverage_diagnostics(const Matrix& v2,
                                SweepRow& row) {
   Vector one_minus_h = v2 * w.one_minus_s;
   if (null_leverage.size() > 0) one_minus_h += null_leverage;
-  const LeverageSpread spread = leverage_spread(one_minus_h);
-  row.leverage_cv = spread.cv;
-  row.leverage_max = spread.max;
-  row.slack_cv = spread.slack_cv;
-  row.gcv_loo_ratio = row.gcv / row.loo;
-
-  const GcvVerdict v =
-      assess_gcv(spread, row.gcv, std::isfinite(row.loo), rule);
-  row.gcv_trusted = v.assessed ? (v.trusted ? 1.0 : 0.0) : kNaN;
+  detail::fill_leverage_columns(one_minus_h, rule, row);
 }
 
 void fill_loo(const SpectralModel& m,

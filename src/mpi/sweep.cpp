@@ -228,16 +228,8 @@ void fill_leverage_diagnostics(const DistributedMatrix& z,
   }
   const Matrix slack = squared_times(z, one_minus_s);
   for (size_t j = 0; j < ws.size(); ++j) {
-    const LeverageSpread spread =
-        leverage_spread(slack.col(static_cast<Index>(j)));
-    SweepRow& row = rows[j];
-    row.leverage_cv = spread.cv;
-    row.leverage_max = spread.max;
-    row.slack_cv = spread.slack_cv;
-    row.gcv_loo_ratio = row.gcv / row.loo;
-    const GcvVerdict v =
-        assess_gcv(spread, row.gcv, std::isfinite(row.loo), rule);
-    row.gcv_trusted = v.assessed ? (v.trusted ? 1.0 : 0.0) : kNaN;
+    detail::fill_leverage_columns(
+        slack.col(static_cast<Index>(j)), rule, rows[j]);
   }
 }
 
