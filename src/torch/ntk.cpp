@@ -74,8 +74,9 @@ void gemm_abt(std::int64_t m,
 }
 
 // K (n x n, upper triangle kept, row-major) and K* (m x n), accumulated in
-// the working precision over the chunks.
-class GramAccumulator {
+// the working precision over the chunks: the sink of one process that
+// differentiates every input.
+class GramAccumulator : public GramSink {
  public:
   GramAccumulator(std::int64_t n, std::int64_t m, torch::Dtype dtype)
       : n_(n),
@@ -83,30 +84,28 @@ class GramAccumulator {
         k_(torch::zeros({n, n}, dtype)),
         kt_(torch::zeros({m, n}, dtype)) {}
 
-  // jacobian: (n + m) x p, contiguous; train rows first.
-  void add_jacobian(const torch::Tensor& jacobian) {
-    const auto start = std::chrono::steady_clock::now();
-    if (jacobian.scalar_type() == torch::kFloat32) {
-      add_jacobian_typed<float>(jacobian);
+  // jacobian: (n + m) x p; train rows first.
+  void add_jacobian(const SampleBlock& jacobian) override {
+    if (jacobian.single) {
+      add_jacobian_typed(static_cast<const float*>(jacobian.data),
+                         jacobian.cols);
     } else {
-      add_jacobian_typed<double>(jacobian);
+      add_jacobian_typed(static_cast<const double*>(jacobian.data),
+                         jacobian.cols);
     }
-    const double p = jacobian.size(1);
+    const double p = jacobian.cols;
     flops_ += double(n_) * (n_ + 1) * p + 2.0 * m_ * n_ * p;
-    seconds_ += seconds_since(start);
   }
 
-  // A linear layer y = W a + b: its per-sample gradient is g a^T (and g),
-  // so its Gram matrix is (G G^T) o (A A^T + 1) without ever forming the
-  // n x (out * in) Jacobian. g: (n + m) x out, a: (n + m) x in.
-  void add_linear(const torch::Tensor& g,
-                  const torch::Tensor& a,
-                  bool has_bias) {
-    const auto start = std::chrono::steady_clock::now();
+  // g: (n + m) x out, a: (n + m) x in.
+  void add_linear(const SampleBlock& g_block,
+                  const SampleBlock& a_block,
+                  bool has_bias) override {
+    const torch::Tensor g = as_tensor(g_block);
+    const torch::Tensor a = as_tensor(a_block);
     const torch::Tensor g_train = g.narrow(0, 0, n_);
     const torch::Tensor a_train = a.narrow(0, 0, n_);
-    add_hadamard_rows(
-        g.narrow(0, 0, n_), a.narrow(0, 0, n_), g_train, a_train, has_bias, k_);
+    add_hadamard_rows(g_train, a_train, g_train, a_train, has_bias, k_);
     add_hadamard_rows(g.narrow(0, n_, m_),
                       a.narrow(0, n_, m_),
                       g_train,
@@ -114,8 +113,9 @@ class GramAccumulator {
                       has_bias,
                       kt_);
     flops_ += 2.0 * (n_ + m_) * n_ * (g.size(1) + a.size(1));
-    seconds_ += seconds_since(start);
   }
+
+  double flops() const override { return flops_; }
 
   Matrix kernel() const {
     const torch::Tensor upper = k_.triu();
@@ -125,16 +125,19 @@ class GramAccumulator {
     if (m_ == 0) return Matrix(0, n_);
     return detail::to_matrix(kt_);
   }
-  double seconds() const { return seconds_; }
-  double flops() const { return flops_; }
 
  private:
   template <typename T>
-  void add_jacobian_typed(const torch::Tensor& j) {
-    const std::int64_t p = j.size(1);
-    const T* rows = j.data_ptr<T>();
+  void add_jacobian_typed(const T* rows, std::int64_t p) {
     syrk_upper(n_, p, rows, k_.data_ptr<T>());
     if (m_ > 0) gemm_abt(m_, n_, p, rows + n_ * p, rows, kt_.data_ptr<T>());
+  }
+
+  // A view of the block's memory, no copy.
+  static torch::Tensor as_tensor(const SampleBlock& block) {
+    return torch::from_blob(const_cast<void*>(block.data),
+                            {block.rows, block.cols},
+                            block.single ? torch::kFloat32 : torch::kFloat64);
   }
 
   // target += (G_rows G_train^T) o (A_rows A_train^T + bias), a block of
@@ -157,8 +160,51 @@ class GramAccumulator {
 
   std::int64_t n_, m_;
   torch::Tensor k_, kt_;
-  double seconds_ = 0;
   double flops_ = 0;
+};
+
+// A contiguous tensor of samples as the sink sees it.
+SampleBlock sample_block(const torch::Tensor& t) {
+  return {t.data_ptr(), t.size(0), t.size(1), t.scalar_type() == torch::kFloat32};
+}
+
+// The sink with the time spent in it, so that gradient and Gram times are
+// reported apart whichever sink is used.
+class TimedSink {
+ public:
+  explicit TimedSink(GramSink& sink) : sink_(sink) {}
+
+  void add_jacobian(const torch::Tensor& jacobian) {
+    const auto start = std::chrono::steady_clock::now();
+    sink_.add_jacobian(sample_block(jacobian));
+    seconds_ += seconds_since(start);
+  }
+  void add_linear(const torch::Tensor& g, const torch::Tensor& a, bool bias) {
+    const auto start = std::chrono::steady_clock::now();
+    sink_.add_linear(sample_block(g), sample_block(a), bias);
+    seconds_ += seconds_since(start);
+  }
+  double seconds() const { return seconds_; }
+  double flops() const { return sink_.flops(); }
+
+ private:
+  GramSink& sink_;
+  double seconds_ = 0;
+};
+
+// What one computation needs besides the model: the inputs it
+// differentiates (train rows first, then test rows; possibly none), one
+// input to trace the network on, the row counts the memory plan is made
+// for (equal on every process of a distributed assembly, so that all plan
+// the same chunks), and where the Jacobian goes.
+struct NtkJob {
+  torch::Tensor x;
+  torch::Tensor probe;
+  std::int64_t planning_rows = 0;
+  std::int64_t planning_train_rows = 0;
+  const NtkOptions& options;
+  const Progress& progress;
+  GramSink& sink;
 };
 
 // A group of columns of J: one layer (structured) or one parameter tensor
@@ -243,23 +289,19 @@ const Unit& largest_unit(const std::vector<Unit>& units) {
 // convolutions via im2col).
 class StructuredNtk {
  public:
-  StructuredNtk(NtkModel::Impl& model,
-                const torch::Tensor& x,
-                std::int64_t n,
-                const NtkOptions& options,
-                const Progress& progress)
+  StructuredNtk(NtkModel::Impl& model, const NtkJob& job)
       : model_(model),
-        x_(x),
-        n_(n),
-        rows_(x.size(0)),
-        options_(options),
-        progress_(progress),
-        batch_(std::min<std::int64_t>(options.batch_size, rows_)),
-        bytes_(x.element_size()) {}
+        job_(job),
+        x_(job.x),
+        rows_(job.x.size(0)),
+        options_(job.options),
+        sink_(job.sink),
+        batch_(std::min<std::int64_t>(job.options.batch_size,
+                                      job.planning_rows)),
+        bytes_(job.x.element_size()) {}
 
   NtkResult run() {
     plan();
-    GramAccumulator gram(n_, rows_ - n_, x_.scalar_type());
     NtkResult result;
     const auto start = std::chrono::steady_clock::now();
     for (std::size_t c = 0; c < chunks_.size(); ++c) {
@@ -268,11 +310,11 @@ class StructuredNtk {
       result.peak_chunk_mb =
           std::max(result.peak_chunk_mb, jacobian.nbytes() / kMiB);
       pass(c, jacobian);
-      gram.add_jacobian(jacobian);
+      sink_.add_jacobian(jacobian);
     }
-    add_linear_layers(gram);
-    result.gradient_seconds = seconds_since(start) - gram.seconds();
-    return finish(gram, result);
+    add_linear_layers();
+    result.gradient_seconds = seconds_since(start) - sink_.seconds();
+    return finish(result);
   }
 
  private:
@@ -281,7 +323,7 @@ class StructuredNtk {
   // layers take the Hadamard route and need no Jacobian columns.
   void plan() {
     detail::Tape tape;
-    model_.forward(x_.narrow(0, 0, 1), &tape);
+    model_.forward(job_.probe, &tape);
     std::vector<Unit> units;
     std::int64_t activations = 0, scratch = 0, linear_width = 0;
     for (std::size_t i = 0; i < tape.size(); ++i) {
@@ -309,9 +351,12 @@ class StructuredNtk {
     // the autograd graph's saved tensors (about three copies), the
     // im2col and per-sample gradient scratch of the largest conv; overall:
     // the gathered linear-layer inputs and output gradients and the
-    // Hadamard blocks.
-    const double fixed = double(rows_) * linear_width * bytes_ +
-                         2.0 * std::min(kHadamardRows, rows_) * n_ * bytes_;
+    // Hadamard blocks. Sized for the planning rows, the same on every
+    // process of a distributed assembly.
+    const std::int64_t rows = job_.planning_rows;
+    const double fixed =
+        double(rows) * linear_width * bytes_ +
+        2.0 * std::min(kHadamardRows, rows) * job_.planning_train_rows * bytes_;
     double workspace = 0;
     for (;; batch_ = std::max<std::int64_t>(1, batch_ / 2)) {
       workspace = fixed + double(batch_) * (3 * activations + scratch) * bytes_;
@@ -319,13 +364,13 @@ class StructuredNtk {
         break;
       }
     }
-    const auto capacity = chunk_capacity(options_, workspace, rows_, bytes_);
+    const auto capacity = chunk_capacity(options_, workspace, rows, bytes_);
     if (units.empty()) return;
     chunks_ = plan_chunks(
         units,
         capacity,
         budget_message(
-            options_, largest_unit(units), rows_, bytes_, workspace / kMiB));
+            options_, largest_unit(units), rows, bytes_, workspace / kMiB));
   }
 
   static std::string unit_name(const detail::TapeEntry& entry,
@@ -423,7 +468,7 @@ class StructuredNtk {
 
   void allocate_linear_buffers() {
     detail::Tape tape;
-    model_.forward(x_.narrow(0, 0, 1), &tape);
+    model_.forward(job_.probe, &tape);
     for (std::size_t i : linears_) {
       linear_grads_.push_back(
           torch::empty({rows_, tape[i].output.size(1)}, x_.options()));
@@ -446,38 +491,37 @@ class StructuredNtk {
   }
 
   // Without conv layers (an MLP) no chunk pass ran: gather here.
-  void add_linear_layers(GramAccumulator& gram) {
+  void add_linear_layers() {
     if (chunks_.empty()) {
       chunks_.emplace_back();
       torch::Tensor none = torch::empty({rows_, 0}, x_.options());
       pass(0, none);
     }
     for (std::size_t l = 0; l < linears_.size(); ++l) {
-      gram.add_linear(linear_grads_[l], linear_inputs_[l], linear_bias_[l]);
+      sink_.add_linear(linear_grads_[l], linear_inputs_[l], linear_bias_[l]);
     }
   }
 
   void report(std::size_t chunk_index, double fraction) const {
-    if (!progress_) return;
-    progress_(fmt::format("eNTK chunk {}/{}", chunk_index + 1, chunks_.size()),
+    if (!job_.progress) return;
+    job_.progress(fmt::format("eNTK chunk {}/{}", chunk_index + 1, chunks_.size()),
               (chunk_index + fraction) / chunks_.size());
   }
 
-  NtkResult finish(const GramAccumulator& gram, NtkResult result) const {
-    result.kernel = gram.kernel();
-    result.test_kernel = gram.test_kernel();
+  NtkResult finish(NtkResult result) const {
     result.chunk_count = chunks_.size();
     result.method = GradientMethod::kStructured;
-    result.gram_seconds = gram.seconds();
-    result.gram_flops = gram.flops();
+    result.gram_seconds = sink_.seconds();
+    result.gram_flops = sink_.flops();
     return result;
   }
 
   NtkModel::Impl& model_;
+  const NtkJob& job_;
   const torch::Tensor& x_;
-  std::int64_t n_, rows_;
+  std::int64_t rows_;
   const NtkOptions& options_;
-  const Progress& progress_;
+  TimedSink sink_;
   std::int64_t batch_;
   std::int64_t bytes_;
   std::vector<std::vector<Unit>> chunks_;
@@ -490,23 +534,18 @@ class StructuredNtk {
 // the textbook per-sample loop, for each chunk of parameter tensors.
 class PerSampleNtk {
  public:
-  PerSampleNtk(NtkModel::Impl& model,
-               const torch::Tensor& x,
-               std::int64_t n,
-               const NtkOptions& options,
-               const Progress& progress)
+  PerSampleNtk(NtkModel::Impl& model, const NtkJob& job)
       : model_(model),
-        x_(x),
-        n_(n),
-        rows_(x.size(0)),
-        options_(options),
-        progress_(progress),
+        job_(job),
+        x_(job.x),
+        rows_(job.x.size(0)),
+        options_(job.options),
+        sink_(job.sink),
         params_(model.parameters()),
-        bytes_(x.element_size()) {}
+        bytes_(job.x.element_size()) {}
 
   NtkResult run() {
     plan();
-    GramAccumulator gram(n_, rows_ - n_, x_.scalar_type());
     NtkResult result;
     const auto start = std::chrono::steady_clock::now();
     for (std::size_t c = 0; c < chunks_.size(); ++c) {
@@ -515,15 +554,13 @@ class PerSampleNtk {
       result.peak_chunk_mb =
           std::max(result.peak_chunk_mb, jacobian.nbytes() / kMiB);
       pass(c, jacobian);
-      gram.add_jacobian(jacobian);
+      sink_.add_jacobian(jacobian);
     }
-    result.gradient_seconds = seconds_since(start) - gram.seconds();
-    result.kernel = gram.kernel();
-    result.test_kernel = gram.test_kernel();
+    result.gradient_seconds = seconds_since(start) - sink_.seconds();
     result.chunk_count = chunks_.size();
     result.method = GradientMethod::kPerSample;
-    result.gram_seconds = gram.seconds();
-    result.gram_flops = gram.flops();
+    result.gram_seconds = sink_.seconds();
+    result.gram_flops = sink_.flops();
     return result;
   }
 
@@ -543,12 +580,13 @@ class PerSampleNtk {
     // One input's gradients, autograd's copies of them and the forward
     // pass of a single input: a few times the parameters.
     const double workspace = 4.0 * total * bytes_;
-    const auto capacity = chunk_capacity(options_, workspace, rows_, bytes_);
+    const std::int64_t rows = job_.planning_rows;
+    const auto capacity = chunk_capacity(options_, workspace, rows, bytes_);
     chunks_ = plan_chunks(
         units,
         capacity,
         budget_message(
-            options_, largest_unit(units), rows_, bytes_, workspace / kMiB));
+            options_, largest_unit(units), rows, bytes_, workspace / kMiB));
   }
 
   void pass(std::size_t chunk_index, torch::Tensor& jacobian) {
@@ -561,8 +599,8 @@ class PerSampleNtk {
       const auto grads =
           torch::autograd::grad({f.sum()}, inputs, {}, false, false, true);
       write_row(grads, jacobian[r]);
-      if (progress_ && (r % 64 == 63 || r + 1 == rows_)) {
-        progress_(
+      if (job_.progress && (r % 64 == 63 || r + 1 == rows_)) {
+        job_.progress(
             fmt::format("eNTK chunk {}/{}", chunk_index + 1, chunks_.size()),
             (chunk_index + double(r + 1) / rows_) / chunks_.size());
       }
@@ -582,10 +620,11 @@ class PerSampleNtk {
   }
 
   NtkModel::Impl& model_;
+  const NtkJob& job_;
   const torch::Tensor& x_;
-  std::int64_t n_, rows_;
+  std::int64_t rows_;
   const NtkOptions& options_;
-  const Progress& progress_;
+  TimedSink sink_;
   std::vector<torch::Tensor> params_;
   std::int64_t bytes_;
   std::vector<std::vector<Unit>> chunks_;
@@ -637,21 +676,6 @@ void NtkOptions::validate() const {
 
 namespace {
 
-void check_inputs(NtkModel::Impl& model,
-                  const InputArray& train,
-                  const InputArray* test) {
-  if (train.count() < 1) throw InputError("inputs: no samples");
-  model.check_shape(train, "inputs");
-  if (!test) return;
-  model.check_shape(*test, "test inputs");
-  if (test->sample_shape != train.sample_shape) {
-    throw InputError(fmt::format(
-        "test inputs: sample shape [{}] differs from the inputs' [{}]",
-        fmt::join(test->sample_shape, ", "),
-        fmt::join(train.sample_shape, ", ")));
-  }
-}
-
 GradientMethod resolve_method(const NtkModel& model, GradientMethod asked) {
   if (asked == GradientMethod::kAuto) {
     return model.structured() ? GradientMethod::kStructured
@@ -665,7 +689,45 @@ GradientMethod resolve_method(const NtkModel& model, GradientMethod asked) {
   return asked;
 }
 
+// Train rows first, then test rows: one tensor, one pass per chunk.
+torch::Tensor stacked_inputs(NtkModel::Impl& impl,
+                             const InputArray& train,
+                             const InputArray* test) {
+  const auto shape = impl.tensor_shape(train);
+  torch::Tensor x = detail::to_tensor(train.values, shape, impl.dtype());
+  if (test && test->count() > 0) {
+    x = torch::cat({x, detail::to_tensor(test->values, shape, impl.dtype())});
+  }
+  return x;
+}
+
+NtkResult run_job(const NtkModel& model,
+                  const NtkJob& job,
+                  GradientMethod method) {
+  auto& impl = model.impl();
+  NtkResult result = method == GradientMethod::kStructured
+                         ? StructuredNtk(impl, job).run()
+                         : PerSampleNtk(impl, job).run();
+  result.parameter_count = model.parameter_count();
+  return result;
+}
+
 }  // namespace
+
+void check_ntk_inputs(const NtkModel& model,
+                      const InputArray& train,
+                      const InputArray* test) {
+  if (train.count() < 1) throw InputError("inputs: no samples");
+  model.impl().check_shape(train, "inputs");
+  if (!test) return;
+  model.impl().check_shape(*test, "test inputs");
+  if (test->sample_shape != train.sample_shape) {
+    throw InputError(fmt::format(
+        "test inputs: sample shape [{}] differs from the inputs' [{}]",
+        fmt::join(test->sample_shape, ", "),
+        fmt::join(train.sample_shape, ", ")));
+  }
+}
 
 NtkResult compute_ntk(const NtkModel& model,
                       const InputArray& train,
@@ -674,24 +736,53 @@ NtkResult compute_ntk(const NtkModel& model,
                       const Progress& progress) {
   options.validate();
   auto& impl = model.impl();
-  check_inputs(impl, train, test);
+  check_ntk_inputs(model, train, test);
   const GradientMethod method = resolve_method(model, options.method);
   impl.to(torch_dtype(options.precision));
   impl.probe(train);
 
-  // Train rows first, then test rows: one tensor, one pass per chunk.
-  const auto shape = impl.tensor_shape(train);
-  torch::Tensor x = detail::to_tensor(train.values, shape, impl.dtype());
-  if (test && test->count() > 0) {
-    x = torch::cat({x, detail::to_tensor(test->values, shape, impl.dtype())});
-  }
-
-  NtkResult result =
-      method == GradientMethod::kStructured
-          ? StructuredNtk(impl, x, train.count(), options, progress).run()
-          : PerSampleNtk(impl, x, train.count(), options, progress).run();
-  result.parameter_count = model.parameter_count();
+  const torch::Tensor x = stacked_inputs(impl, train, test);
+  const std::int64_t n = train.count();
+  GramAccumulator gram(n, x.size(0) - n, x.scalar_type());
+  const NtkJob job{x, x.narrow(0, 0, 1), x.size(0), n, options, progress, gram};
+  NtkResult result = run_job(model, job, method);
+  result.kernel = gram.kernel();
+  result.test_kernel = gram.test_kernel();
   return result;
+}
+
+NtkResult stream_ntk(const NtkModel& model,
+                     const InputArray& train,
+                     const InputArray& test,
+                     const InputArray& probe,
+                     const NtkShare& share,
+                     const NtkOptions& options,
+                     GramSink& sink,
+                     const Progress& progress) {
+  options.validate();
+  auto& impl = model.impl();
+  for (const InputArray* rows : {&probe, &train, &test}) {
+    if (rows->sample_shape != probe.sample_shape) {
+      throw std::logic_error("stream_ntk: inputs of different shapes");
+    }
+  }
+  if (probe.count() != 1) throw std::logic_error("stream_ntk: one probe");
+  impl.check_shape(probe, "inputs");
+  const GradientMethod method = resolve_method(model, options.method);
+  impl.to(torch_dtype(options.precision));
+  impl.probe(probe);
+
+  const torch::Tensor x = stacked_inputs(impl, train, &test);
+  const torch::Tensor first =
+      detail::to_tensor(probe.values, impl.tensor_shape(probe), impl.dtype());
+  const NtkJob job{x,
+                   first,
+                   share.planning_rows,
+                   share.planning_train_rows,
+                   options,
+                   progress,
+                   sink};
+  return run_job(model, job, method);
 }
 
 }  // namespace rmtlens

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "rmtlens/gram_sink.hpp"
 #include "rmtlens/sweep.hpp"
 #include "rmtlens/torch/networks.hpp"
 #include "rmtlens/types.hpp"
@@ -117,6 +118,38 @@ NtkResult compute_ntk(const NtkModel& model,
                       const InputArray* test,
                       const NtkOptions& options,
                       const Progress& progress = {});
+
+// Throws InputError when `train` is empty or the inputs do not fit the
+// model (what compute_ntk checks first); for callers that split the
+// inputs before calling stream_ntk.
+void check_ntk_inputs(const NtkModel& model,
+                      const InputArray& train,
+                      const InputArray* test);
+
+// The row counts every process plans its chunks for: the largest share of
+// inputs (train and test) and of training inputs any process holds. Equal
+// plans on every process are what keep a distributed sink's collective
+// calls matched.
+struct NtkShare {
+  std::int64_t planning_rows = 0;
+  std::int64_t planning_train_rows = 0;
+};
+
+// The eNTK's Jacobian for a share of the inputs, handed to `sink` chunk
+// by chunk instead of summed into kernels here: for a distributed
+// assembly, where each process differentiates its own `train` and `test`
+// rows (either may be empty) and the sink forms the kernel blocks.
+// `probe` is one input, the same on every process: the network is traced
+// on it to plan the chunks. The result carries the counts and times; its
+// kernels are empty. Inputs must have been checked (check_ntk_inputs).
+NtkResult stream_ntk(const NtkModel& model,
+                     const InputArray& train,
+                     const InputArray& test,
+                     const InputArray& probe,
+                     const NtkShare& share,
+                     const NtkOptions& options,
+                     GramSink& sink,
+                     const Progress& progress = {});
 
 // Outputs f(x) of the model (n values), in the options' precision.
 Vector evaluate_model(const NtkModel& model,
