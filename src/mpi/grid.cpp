@@ -44,12 +44,18 @@ std::array<int, 2> grid_shape(int count) {
   return {std::max(rows, 1), count / std::max(rows, 1)};
 }
 
-ProcessGrid::ProcessGrid(int block_size) : block_size_(block_size) {
+ProcessGrid::ProcessGrid(int block_size)
+    : ProcessGrid(block_size, grid_shape(world_size())) {}
+
+ProcessGrid::ProcessGrid(int block_size, std::array<int, 2> shape)
+    : block_size_(block_size) {
   if (block_size < 1 || block_size > 4096) {
     throw InputError("--block-size = " + std::to_string(block_size) +
                      " (must be in [1, 4096])");
   }
-  const std::array<int, 2> shape = grid_shape(world_size());
+  if (shape[0] * shape[1] != world_size()) {
+    throw std::logic_error("process grid shape does not cover every process");
+  }
 
   // Context -1/0: the BLACS default system context, MPI_COMM_WORLD.
   Cblacs_get(-1, 0, &context_);
@@ -84,34 +90,55 @@ DistributedMatrix::DistributedMatrix(const ProcessGrid& grid,
   const Index lr = local_extent(rows, nb, grid.my_row(), grid.rows());
   const Index lc = local_extent(cols, nb, grid.my_col(), grid.cols());
   local = Matrix::Zero(lr, lc);
+  desc_ = block_cyclic_descriptor(grid, rows, cols, nb, nb, lr);
+}
 
+std::array<int, 9> block_cyclic_descriptor(const ProcessGrid& grid,
+                                           Index rows,
+                                           Index cols,
+                                           int row_block,
+                                           int col_block,
+                                           Index leading) {
   // descinit_ rejects a zero-sized global dimension with a block of 0;
-  // empty matrices keep nb and only need LLD >= 1.
+  // empty matrices keep their blocks and only need LLD >= 1.
   const int m32 = static_cast<int>(rows);
   const int n32 = static_cast<int>(cols);
   const int zero = 0;
   const int context = grid.context();
-  const int lld = static_cast<int>(std::max<Index>(1, lr));
+  const int lld = static_cast<int>(std::max<Index>(1, leading));
+  std::array<int, 9> desc{};
   int info = 0;
-  descinit_(
-      desc_.data(), &m32, &n32, &nb, &nb, &zero, &zero, &context, &lld, &info);
+  descinit_(desc.data(),
+            &m32,
+            &n32,
+            &row_block,
+            &col_block,
+            &zero,
+            &zero,
+            &context,
+            &lld,
+            &info);
   if (info != 0) {
     throw std::logic_error("descinit_ rejected argument " +
                            std::to_string(-info));
   }
+  return desc;
 }
 
 // Block-cyclic local-to-global map with source process 0.
-static Index to_global(Index l, int nb, int process, int count) {
-  return ((l / nb) * count + process) * nb + l % nb;
+Index global_index(Index local, int block_size, int process, int count) {
+  return ((local / block_size) * count + process) * block_size +
+         local % block_size;
 }
 
 Index DistributedMatrix::global_row(Index li) const {
-  return to_global(li, grid_->block_size(), grid_->my_row(), grid_->rows());
+  return global_index(
+      li, grid_->block_size(), grid_->my_row(), grid_->rows());
 }
 
 Index DistributedMatrix::global_col(Index lj) const {
-  return to_global(lj, grid_->block_size(), grid_->my_col(), grid_->cols());
+  return global_index(
+      lj, grid_->block_size(), grid_->my_col(), grid_->cols());
 }
 
 std::vector<Index> DistributedMatrix::global_rows() const {

@@ -54,6 +54,9 @@ class ProcessGrid {
   // ScaLAPACK choice: large enough for BLAS-3 panels, small enough to keep
   // the load balanced at small N.
   explicit ProcessGrid(int block_size = 64);
+  // A rows x cols grid (rows * cols = every process), e.g. 1 x P for a
+  // matrix dealt out by columns only.
+  ProcessGrid(int block_size, std::array<int, 2> shape);
   ~ProcessGrid();
   ProcessGrid(const ProcessGrid&) = delete;
   ProcessGrid& operator=(const ProcessGrid&) = delete;
@@ -80,6 +83,20 @@ class ProcessGrid {
 // Local extent of a block-cyclic dimension of `n` entries on process
 // `process` of `count` (ScaLAPACK's NUMROC).
 Index local_extent(Index n, int block_size, int process, int count);
+
+// The ScaLAPACK descriptor (DTYPE 1, source process 0) of a rows x cols
+// matrix on `grid` in row_block x col_block blocks whose local part has
+// leading dimension `leading` (>= 1). Throws std::logic_error when
+// ScaLAPACK rejects it.
+std::array<int, 9> block_cyclic_descriptor(const ProcessGrid& grid,
+                                           Index rows,
+                                           Index cols,
+                                           int row_block,
+                                           int col_block,
+                                           Index leading);
+
+// Global index of local index `local` of a block-cyclic dimension.
+Index global_index(Index local, int block_size, int process, int count);
 
 // A rows x cols float64 matrix, block-cyclic on `grid` with square blocks.
 // `local` holds this process's part, column-major, leading dimension

@@ -56,6 +56,96 @@ void pdgemm_(const char* trans_a,
              const int* jc,
              const int* desc_c);
 
+// The same in float, and the symmetric rank-k update
+// C = alpha op(A) op(A)^T + beta C (one triangle of C) in both precisions.
+void psgemm_(const char* trans_a,
+             const char* trans_b,
+             const int* m,
+             const int* n,
+             const int* k,
+             const float* alpha,
+             const float* a,
+             const int* ia,
+             const int* ja,
+             const int* desc_a,
+             const float* b,
+             const int* ib,
+             const int* jb,
+             const int* desc_b,
+             const float* beta,
+             float* c,
+             const int* ic,
+             const int* jc,
+             const int* desc_c);
+void pdsyrk_(const char* uplo,
+             const char* trans,
+             const int* n,
+             const int* k,
+             const double* alpha,
+             const double* a,
+             const int* ia,
+             const int* ja,
+             const int* desc_a,
+             const double* beta,
+             double* c,
+             const int* ic,
+             const int* jc,
+             const int* desc_c);
+void pssyrk_(const char* uplo,
+             const char* trans,
+             const int* n,
+             const int* k,
+             const float* alpha,
+             const float* a,
+             const int* ia,
+             const int* ja,
+             const int* desc_a,
+             const float* beta,
+             float* c,
+             const int* ic,
+             const int* jc,
+             const int* desc_c);
+
+// C = beta C + alpha A^T (PBLAS level 3).
+void pdtran_(const int* m,
+             const int* n,
+             const double* alpha,
+             const double* a,
+             const int* ia,
+             const int* ja,
+             const int* desc_a,
+             const double* beta,
+             double* c,
+             const int* ic,
+             const int* jc,
+             const int* desc_c);
+
+// Copies an m x n submatrix between two distributions, possibly on
+// different process grids; `context` must span every process of both
+// (ScaLAPACK's REDIST tools).
+void pdgemr2d_(const int* m,
+               const int* n,
+               const double* a,
+               const int* ia,
+               const int* ja,
+               const int* desc_a,
+               double* b,
+               const int* ib,
+               const int* jb,
+               const int* desc_b,
+               const int* context);
+void psgemr2d_(const int* m,
+               const int* n,
+               const float* a,
+               const int* ia,
+               const int* ja,
+               const int* desc_a,
+               float* b,
+               const int* ib,
+               const int* jb,
+               const int* desc_b,
+               const int* context);
+
 // Symmetric eigensolvers. pdsyevd: Householder tridiagonalisation
 // (pdsytrd), divide and conquer on the tridiagonal (pdstedc), back-
 // transformation (pdormtr). pdsyevr: the same reduction with MRRR.
