@@ -17,6 +17,11 @@
 #include "rmtlens/torch/networks.hpp"
 #include "rmtlens/torch/ntk.hpp"
 #include "rmtlens/torch/pretrain.hpp"
+#ifdef RMTLENS_HAVE_MPI
+#include "rmtlens/mpi/gram.hpp"
+#include "rmtlens/mpi/npy_io.hpp"
+#include "rmtlens/mpi/sweep_command.hpp"
+#endif
 
 namespace rmtlens::cli {
 namespace {
@@ -57,6 +62,10 @@ struct NtkFlags {
   int threads = 0;
   std::string out;
   int verbosity = 0;
+  // MPI builds: assemble across processes (taken anyway under mpirun with
+  // more than one), with this block size.
+  bool distributed = false;
+  int block_size = 64;
 };
 
 void add_model_flags(CLI::App* c, ModelFlags* f) {
@@ -268,15 +277,133 @@ void write_labels(const std::string& out, const Data& data) {
   }
 }
 
-void run_ntk(const NtkFlags& f) {
-  configure_logging(f.verbosity);
-  set_torch_threads(f.threads);
+NtkOptions ntk_options(const NtkFlags& f) {
   NtkOptions options;
   options.memory_budget_mb = f.memory_budget_mb;
   options.precision = parse_precision(f.dtype, "--dtype");
   options.method = parse_gradient_method(f.method, "--method");
   options.batch_size = f.batch_size;
   options.validate();
+  return options;
+}
+
+nlohmann::json ntk_summary(const nlohmann::json& model_description,
+                           const Data& data,
+                           const NtkFlags& f,
+                           const NtkResult& r,
+                           double entries) {
+  const double total = r.gradient_seconds + r.gram_seconds;
+  return {{"model", model_description},
+          {"data", data.description},
+          {"parameters", r.parameter_count},
+          {"method", gradient_method_name(r.method)},
+          {"dtype", f.dtype},
+          {"chunks", r.chunk_count},
+          {"memory_budget_mb", f.memory_budget_mb},
+          {"peak_chunk_mb", r.peak_chunk_mb},
+          {"seconds",
+           {{"gradients", r.gradient_seconds}, {"gram", r.gram_seconds}}},
+          {"gram_gflops_per_s",
+           r.gram_flops / std::max(r.gram_seconds, 1e-9) / 1e9},
+          {"entries_per_s", entries / std::max(total, 1e-9)},
+          {"build", build_info()}};
+}
+
+#ifdef RMTLENS_HAVE_MPI
+InputArray rows_of(const InputArray& inputs, const std::vector<Index>& rows) {
+  return {inputs.values(rows, Eigen::all), inputs.sample_shape};
+}
+
+// `rmtlens ntk` across MPI processes: every process loads the inputs and
+// the network (both small next to the kernel), differentiates its own
+// share of the inputs, and the kernels are formed block-cyclically and
+// written with MPI-IO, so no process holds a whole kernel.
+void run_ntk_distributed(const NtkFlags& f) {
+  const bool root = mpi::world_rank() == 0;
+  configure_logging(f.verbosity);
+  if (!root) spdlog::set_level(spdlog::level::off);
+  set_torch_threads(f.threads);
+  const NtkOptions options = ntk_options(f);
+
+  const Data data = load_data(f.data);
+  nlohmann::json model_description;
+  const NtkModel model = load_model(f.model, data.train, &model_description);
+  const InputArray no_test{Matrix(0, data.train.values.cols()),
+                           data.train.sample_shape};
+  const InputArray& test = data.test ? *data.test : no_test;
+  check_ntk_inputs(model, data.train, &test);
+
+  mpi::ProcessGrid grid(f.block_size);
+  mpi::DistributedGram gram(grid,
+                            data.train.count(),
+                            test.count(),
+                            options.precision == NtkPrecision::kFloat32);
+  spdlog::info(
+      "eNTK of {} ({} parameters) on {} + {} inputs across {} processes "
+      "(grid {} x {}, block {}; at most {} inputs differentiated each)",
+      model.description(),
+      model.parameter_count(),
+      data.train.count(),
+      test.count(),
+      grid.size(),
+      grid.rows(),
+      grid.cols(),
+      grid.block_size(),
+      gram.largest_share());
+
+  std::optional<ProgressBar> bar;
+  if (root) bar.emplace("ntk");
+  NtkResult r = stream_ntk(model,
+                           rows_of(data.train, gram.train_rows()),
+                           rows_of(test, gram.test_rows()),
+                           rows_of(data.train, {0}),
+                           {gram.largest_share(), gram.largest_train_share()},
+                           options,
+                           gram,
+                           bar ? bar->callback() : Progress{});
+  // The slowest process sets the pace.
+  r.gradient_seconds = mpi::max_over_processes(r.gradient_seconds, grid.comm());
+  r.gram_seconds = mpi::max_over_processes(r.gram_seconds, grid.comm());
+  r.gram_flops = gram.flops();
+
+  if (root) ensure_directory(f.out);
+  MPI_Barrier(grid.comm());
+  mpi::write_npy(f.out + "/kernel.npy", gram.kernel());
+  if (data.test) mpi::write_npy(f.out + "/test_kernel.npy", gram.test_kernel());
+  if (!root) return;
+
+  write_labels(f.out, data);
+  const double n = data.train.count();
+  nlohmann::json summary =
+      ntk_summary(model_description, data, f, r, n * n + n * test.count());
+  summary["distributed"] = {{"processes", grid.size()},
+                            {"grid", {grid.rows(), grid.cols()}},
+                            {"block_size", grid.block_size()},
+                            {"largest_share", gram.largest_share()}};
+  write_json(f.out + "/ntk.json", summary);
+  std::printf(
+      "wrote %s/kernel.npy (%lld x %lld)%s, %lld parameters, %d processes, "
+      "%.1f s\n",
+      f.out.c_str(),
+      static_cast<long long>(data.train.count()),
+      static_cast<long long>(data.train.count()),
+      data.test ? " and test_kernel.npy" : "",
+      static_cast<long long>(r.parameter_count),
+      grid.size(),
+      r.gradient_seconds + r.gram_seconds);
+}
+#endif
+
+void run_ntk(const NtkFlags& f) {
+#ifdef RMTLENS_HAVE_MPI
+  if (f.distributed || mpi::world_size() > 1) {
+    run_on_every_process([&] { run_ntk_distributed(f); });
+    return;
+  }
+#endif
+  configure_logging(f.verbosity);
+  set_torch_threads(f.threads);
+  const NtkOptions options = ntk_options(f);
 
   const Data data = load_data(f.data);
   nlohmann::json model_description;
@@ -307,22 +434,8 @@ void run_ntk(const NtkFlags& f) {
   write_npy(f.out + "/kernel.npy", r.kernel);
   if (data.test) write_npy(f.out + "/test_kernel.npy", r.test_kernel);
   write_labels(f.out, data);
-  nlohmann::json summary = {
-      {"model", model_description},
-      {"data", data.description},
-      {"parameters", r.parameter_count},
-      {"method", gradient_method_name(r.method)},
-      {"dtype", f.dtype},
-      {"chunks", r.chunk_count},
-      {"memory_budget_mb", f.memory_budget_mb},
-      {"peak_chunk_mb", r.peak_chunk_mb},
-      {"seconds",
-       {{"gradients", r.gradient_seconds}, {"gram", r.gram_seconds}}},
-      {"gram_gflops_per_s",
-       r.gram_flops / std::max(r.gram_seconds, 1e-9) / 1e9},
-      {"entries_per_s", entries / std::max(total, 1e-9)},
-      {"build", build_info()}};
-  write_json(f.out + "/ntk.json", summary);
+  write_json(f.out + "/ntk.json",
+             ntk_summary(model_description, data, f, r, entries));
   std::printf(
       "wrote %s/kernel.npy (%lld x %lld)%s, %lld parameters, "
       "%.1f s\n",
@@ -407,6 +520,16 @@ void add_ntk_command(CLI::App& app) {
                 flags->batch_size,
                 "inputs per forward/backward pass (structured)")
       ->capture_default_str();
+#ifdef RMTLENS_HAVE_MPI
+  c->add_flag("--distributed",
+              flags->distributed,
+              "assemble across MPI processes even on one (done whenever "
+              "mpirun starts more than one); kernels written with MPI-IO");
+  c->add_option("--block-size",
+                flags->block_size,
+                "block size nb of the block-cyclic layout (1-4096)")
+      ->capture_default_str();
+#endif
   c->callback([flags] { run_ntk(*flags); });
 }
 

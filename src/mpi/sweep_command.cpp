@@ -413,6 +413,25 @@ void quiet_unless_root(int code) {
 
 }  // namespace
 
+void run_on_every_process(const std::function<void()>& body) {
+  try {
+    body();
+  } catch (const InputError&) {
+    // Every process found the same bad input; one message is enough.
+    quiet_unless_root(2);
+    throw;
+  } catch (const NotImplemented&) {
+    quiet_unless_root(3);
+    throw;
+  } catch (const std::exception& e) {
+    // Anything else may have struck one process while the others wait in
+    // a collective call: only MPI_Abort ends them all.
+    if (mpi::world_size() == 1) throw;
+    std::fprintf(stderr, "rmtlens: rank %d: %s\n", mpi::world_rank(), e.what());
+    MPI_Abort(MPI_COMM_WORLD, 5);
+  }
+}
+
 void add_distributed_flags(CLI::App* c, DistributedFlags* f) {
   c->add_flag("--distributed",
               f->distributed,
@@ -444,7 +463,7 @@ void run_distributed_sweep(const InputFlags& inputs,
                            int verbosity) {
   configure_logging(verbosity);
   if (!is_root()) spdlog::set_level(spdlog::level::off);
-  try {
+  run_on_every_process([&] {
     check_flags(inputs);
     if (options.sizes.empty()) throw InputError("--sizes is empty");
     const std::int64_t largest =
@@ -454,20 +473,7 @@ void run_distributed_sweep(const InputFlags& inputs,
       return;
     }
     run_distributed(inputs, theory, flags, options, out);
-  } catch (const InputError&) {
-    // Every process found the same bad input; one message is enough.
-    quiet_unless_root(2);
-    throw;
-  } catch (const NotImplemented&) {
-    quiet_unless_root(3);
-    throw;
-  } catch (const std::exception& e) {
-    // Anything else may have struck one process while the others wait in
-    // a collective call: only MPI_Abort ends them all.
-    if (mpi::world_size() == 1) throw;
-    std::fprintf(stderr, "rmtlens: rank %d: %s\n", mpi::world_rank(), e.what());
-    MPI_Abort(MPI_COMM_WORLD, 5);
-  }
+  });
 }
 
 }  // namespace rmtlens::cli

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <functional>
 #include <string>
 
 #include "rmtlens/sweep.hpp"
@@ -47,5 +48,13 @@ void run_distributed_sweep(const InputFlags& inputs,
                            SweepOptions options,
                            const std::string& out,
                            int verbosity);
+
+// Runs a distributed command's body on this process. An InputError or
+// NotImplemented (which every process raises alike, having checked the
+// same inputs) is rethrown on rank 0 for main to report in one line while
+// the other processes finalise quietly with the same exit code; any other
+// exception may have struck one process alone and ends all of them with
+// MPI_Abort.
+void run_on_every_process(const std::function<void()>& body);
 
 }  // namespace rmtlens::cli
