@@ -10,7 +10,8 @@ and 4 processes (pdsyevd, block 64, OPENBLAS_NUM_THREADS=1 per process):
 Prints one line per run: the decomposition seconds of the largest size
 (summary.json), the wall seconds, and the peak bytes per process the
 sweep estimated for itself. Not a ctest test: timings need a quiet
-machine.
+machine. Environment: STRONG_N (3000), WEAK_N0 (1500), PROCESSES
+(1,2,4: the process counts; more than the cores measures contention).
 """
 
 import json
@@ -22,7 +23,8 @@ import time
 
 import numpy as np
 
-RMTLENS = sys.argv[1]
+# Absolute: the runs happen in a temporary directory.
+RMTLENS = os.path.abspath(sys.argv[1])
 MPIEXEC = sys.argv[2] if len(sys.argv) > 2 else "mpirun"
 ENV = dict(os.environ, OMPI_ALLOW_RUN_AS_ROOT="1",
            OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1",
@@ -68,16 +70,17 @@ def sweep(folder, n, processes, out):
 def main():
     strong_n = int(os.environ.get("STRONG_N", "3000"))
     weak_n0 = int(os.environ.get("WEAK_N0", "1500"))
+    counts = [int(p) for p in os.environ.get("PROCESSES", "1,2,4").split(",")]
     with tempfile.TemporaryDirectory(prefix="rmtlens-scaling-") as tmp:
-        largest = max(strong_n, int(round(weak_n0 * 2)))
+        largest = max(strong_n, int(round(weak_n0 * max(counts) ** 0.5)))
         write_pool(tmp, largest)
         print("kind    N  processes  decompose_s  wall_s  peak/process")
         runs = [("lapack", strong_n, 0)]
-        runs += [("strong", strong_n, p) for p in (1, 2, 4)]
+        runs += [("strong", strong_n, p) for p in counts]
         runs += [("lapack", int(round(weak_n0 * p ** 0.5)), 0)
-                 for p in (1, 2, 4)]
+                 for p in counts]
         runs += [("weak", int(round(weak_n0 * p ** 0.5)), p)
-                 for p in (1, 2, 4)]
+                 for p in counts]
         for k, (kind, n, p) in enumerate(runs):
             d, wall, peak = sweep(tmp, n, p, f"out{k}")
             print(f"{kind:7s} {n:5d} {p:9d} {d:12.2f} {wall:7.2f}  {peak}",
