@@ -97,25 +97,8 @@ void run_sweep(const SweepFlags& f) {
   apply_theory(result, population);
   for (const std::string& note : result.notes) spdlog::warn("{}", note);
 
-  nlohmann::json summary = sweep_summary(result);
-  summary["inputs"] = problem.description;
-  summary["options"] = {{"sizes", options.sizes},
-                        {"ridges", options.ridges},
-                        {"loo", options.loo},
-                        {"shuffle", options.shuffle},
-                        {"seed", options.seed}};
-  summary["build"] = build_info();
-  add_theory_summary(summary, result, population, f.theory);
-  write_sweep_csv(f.out + "/sweep.csv", result);
-  write_json(f.out + "/summary.json", summary);
-
-  print_sweep_table("sweep: GCV" + std::string(f.loo ? " and LOO" : "") +
-                        " against the test risk (relative errors are "
-                        "medians over ridges)",
-                    result);
-  print_uncertainty_table(result);
-  std::printf(
-      "wrote %s/sweep.csv and %s/summary.json\n", f.out.c_str(), f.out.c_str());
+  write_sweep_outputs(
+      result, population, problem.description, f.theory, options, f.out);
 }
 
 }  // namespace

@@ -8,7 +8,9 @@
 #include <numeric>
 #include <vector>
 
+#include "common.hpp"
 #include "report_data.hpp"
+#include "uncertainty_cli.hpp"
 #include "rmtlens/npy.hpp"
 #include "rmtlens/validate.hpp"
 
@@ -247,6 +249,35 @@ void add_theory_summary(nlohmann::json& summary,
   if (!flags.compare_to.empty()) {
     summary["ordering"] = ordering_table(result, flags.compare_to);
   }
+}
+
+void write_sweep_outputs(const SweepResult& result,
+                         const PopulationPlan& plan,
+                         const nlohmann::json& inputs,
+                         const TheoryFlags& theory,
+                         const SweepOptions& options,
+                         const std::string& out,
+                         const nlohmann::json& distributed) {
+  nlohmann::json summary = sweep_summary(result);
+  summary["inputs"] = inputs;
+  summary["options"] = {{"sizes", options.sizes},
+                        {"ridges", options.ridges},
+                        {"loo", options.loo},
+                        {"shuffle", options.shuffle},
+                        {"seed", options.seed}};
+  summary["build"] = build_info();
+  if (!distributed.is_null()) summary["distributed"] = distributed;
+  add_theory_summary(summary, result, plan, theory);
+  write_sweep_csv(out + "/sweep.csv", result);
+  write_json(out + "/summary.json", summary);
+
+  print_sweep_table("sweep: GCV" + std::string(options.loo ? " and LOO" : "") +
+                        " against the test risk (relative errors are "
+                        "medians over ridges)",
+                    result);
+  print_uncertainty_table(result);
+  std::printf(
+      "wrote %s/sweep.csv and %s/summary.json\n", out.c_str(), out.c_str());
 }
 
 nlohmann::json fit_json(const PowerLawFit& fit) {

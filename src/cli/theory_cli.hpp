@@ -54,6 +54,17 @@ void add_theory_summary(nlohmann::json& summary,
                         const PopulationPlan& plan,
                         const TheoryFlags& flags);
 
+// What every sweep writes and prints, on one process or many: sweep.csv,
+// summary.json (inputs, options, build, theory, uncertainty and, when not
+// null, the distributed layout) and the GCV/LOO and uncertainty tables.
+void write_sweep_outputs(const SweepResult& result,
+                         const PopulationPlan& plan,
+                         const nlohmann::json& inputs,
+                         const TheoryFlags& theory,
+                         const SweepOptions& options,
+                         const std::string& out,
+                         const nlohmann::json& distributed = nullptr);
+
 // A power-law fit as summary.json stores it.
 nlohmann::json fit_json(const PowerLawFit& fit);
 

@@ -251,34 +251,6 @@ PopulationPlan plan_distributed_population(const TheoryFlags& f,
 // ---------------------------------------------------------------------------
 // Outputs, on rank 0.
 
-void write_outputs(const SweepResult& result,
-                   PopulationPlan& population,
-                   const nlohmann::json& description,
-                   const nlohmann::json& layout,
-                   const TheoryFlags& theory,
-                   const SweepOptions& options,
-                   const std::string& out) {
-  nlohmann::json summary = sweep_summary(result);
-  summary["inputs"] = description;
-  summary["options"] = {{"sizes", options.sizes},
-                        {"ridges", options.ridges},
-                        {"loo", options.loo},
-                        {"shuffle", options.shuffle},
-                        {"seed", options.seed}};
-  summary["build"] = build_info();
-  summary["distributed"] = layout;
-  add_theory_summary(summary, result, population, theory);
-  write_sweep_csv(out + "/sweep.csv", result);
-  write_json(out + "/summary.json", summary);
-
-  print_sweep_table("sweep: GCV" + std::string(options.loo ? " and LOO" : "") +
-                        " against the test risk (relative errors are "
-                        "medians over ridges)",
-                    result);
-  std::printf(
-      "wrote %s/sweep.csv and %s/summary.json\n", out.c_str(), out.c_str());
-}
-
 nlohmann::json describe_layout(const mpi::ProcessGrid& grid,
                                const mpi::DistributedOptions& d,
                                double asymmetry) {
@@ -319,13 +291,13 @@ void run_primal_on_root(const InputFlags& inputs,
                                              options);
   apply_theory(result, population);
   for (const std::string& note : result.notes) spdlog::warn("{}", note);
-  write_outputs(result,
-                population,
-                problem.description,
-                {{"processes", mpi::world_size()}, {"route", "primal"}},
-                theory,
-                options,
-                out);
+  write_sweep_outputs(result,
+                      population,
+                      problem.description,
+                      theory,
+                      options,
+                      out,
+                      {{"processes", mpi::world_size()}, {"route", "primal"}});
 }
 
 // The feature kernels in file order, written share by share.
@@ -394,13 +366,13 @@ void run_distributed(const InputFlags& inputs,
   if (!is_root()) return;
   apply_theory(result, population);
   for (const std::string& note : result.notes) spdlog::warn("{}", note);
-  write_outputs(result,
-                population,
-                p.description,
-                describe_layout(grid, d, asymmetry),
-                theory,
-                options,
-                out);
+  write_sweep_outputs(result,
+                      population,
+                      p.description,
+                      theory,
+                      options,
+                      out,
+                      describe_layout(grid, d, asymmetry));
 }
 
 // Ends a process other than rank 0 with `code` after an error every
