@@ -44,13 +44,35 @@ TheoryOptions bound_options(const Problem& problem) {
   return o;
 }
 
+}  // namespace
+
+Targets load_population_targets(const TheoryFlags& f,
+                                const InputFlags& inputs,
+                                const Targets& train,
+                                std::int64_t rows) {
+  if (f.population_labels.empty()) {
+    throw InputError("--population-kernel needs --population-labels");
+  }
+  // Classes come from the population's labels; they must be the pool's.
+  Targets population, unused;
+  load_targets(f.population_labels, inputs.labels, &population, &unused);
+  if (population.size() != rows || population.outputs() != train.outputs() ||
+      population.class_values != train.class_values) {
+    throw InputError(f.population_labels + ": " +
+                     std::to_string(population.size()) + " rows and " +
+                     std::to_string(population.outputs()) + " outputs; need " +
+                     std::to_string(rows) +
+                     " rows and the outputs (classes) of --labels");
+  }
+  return population;
+}
+
+namespace {
+
 // A separate population kernel and its labels, checked like the pool's.
 PopulationSpectrum load_population_kernel(const TheoryFlags& f,
                                           const InputFlags& inputs,
                                           const Problem& problem) {
-  if (f.population_labels.empty()) {
-    throw InputError("--population-kernel needs --population-labels");
-  }
   Matrix kernel = read_npy_matrix(f.population_kernel);
   require_finite(kernel, f.population_kernel);
   if (kernel.rows() != kernel.cols()) {
@@ -64,19 +86,8 @@ PopulationSpectrum load_population_kernel(const TheoryFlags& f,
                      fmt::format("{:.3g}", asymmetry) + " exceeds " +
                      fmt::format("{:.0e}", kAsymmetryTolerance));
   }
-
-  // Classes come from the population's labels; they must be the pool's.
-  Targets population, unused;
-  load_targets(f.population_labels, inputs.labels, &population, &unused);
-  if (population.size() != kernel.rows() ||
-      population.outputs() != problem.train.outputs() ||
-      population.class_values != problem.train.class_values) {
-    throw InputError(f.population_labels + ": " +
-                     std::to_string(population.size()) + " rows and " +
-                     std::to_string(population.outputs()) + " outputs; need " +
-                     std::to_string(kernel.rows()) +
-                     " rows and the outputs (classes) of --labels");
-  }
+  const Targets population =
+      load_population_targets(f, inputs, problem.train, kernel.rows());
   return population_from_kernel(std::move(kernel), population.y);
 }
 

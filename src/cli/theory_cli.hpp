@@ -44,6 +44,13 @@ PopulationPlan plan_population(const TheoryFlags& flags,
                                const Problem& problem,
                                const SweepOptions& options);
 
+// The labels of --population-kernel (--population-labels), checked to
+// have `rows` rows and the pool's outputs (classes).
+Targets load_population_targets(const TheoryFlags& flags,
+                                const InputFlags& inputs,
+                                const Targets& train,
+                                std::int64_t rows);
+
 // Fills the theory columns of `result` (no-op when disabled).
 void apply_theory(SweepResult& result, PopulationPlan& plan);
 

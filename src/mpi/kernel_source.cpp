@@ -55,17 +55,19 @@ NpyKernelSource::NpyKernelSource(std::string kernel_path,
     : kernel_path_(std::move(kernel_path)),
       test_kernel_path_(std::move(test_kernel_path)) {
   const NpyHeader k = read_matrix_header(kernel_path_, "--kernel");
-  const NpyHeader t = read_matrix_header(test_kernel_path_, "--test-kernel");
   if (k.shape[0] != k.shape[1]) {
     throw InputError(kernel_path_ + ": shape " + shape_text(k) +
                      " (must be square)");
   }
+  pool_ = k.shape[0];
+  if (test_kernel_path_.empty()) return;
+
+  const NpyHeader t = read_matrix_header(test_kernel_path_, "--test-kernel");
   if (t.shape[1] != k.shape[0]) {
     throw InputError(test_kernel_path_ + ": shape " + shape_text(t) + " but " +
                      kernel_path_ + " has " + std::to_string(k.shape[0]) +
                      " columns");
   }
-  pool_ = k.shape[0];
   test_ = t.shape[0];
 }
 
@@ -105,6 +107,7 @@ double NpyKernelSource::check(const ProcessGrid& grid,
       << kAsymmetryTolerance << " (is it a kernel matrix?)";
     throw InputError(s.str());
   }
+  if (test_kernel_path_.empty()) return asymmetry;
 
   DistributedMatrix test(grid, test_, n);
   fill_test(order, test);

@@ -209,10 +209,39 @@ std::vector<std::int64_t> pool_order(const SweepOptions& options,
 }
 
 // ---------------------------------------------------------------------------
-// Theory columns: the population spectrum is a size of the sweep, or the
-// first P points decomposed the same distributed way.
+// Theory columns: the population spectrum is a size of the sweep, the
+// first P points, or a separate population kernel, each decomposed the
+// same distributed way.
+
+// --population-kernel: read share by share with MPI-IO, checked (finite,
+// symmetric) like the pool's kernel, decomposed with its labels.
+void plan_population_kernel(const TheoryFlags& f,
+                            const InputFlags& inputs,
+                            const mpi::ProcessGrid& grid,
+                            const DistributedProblem& p,
+                            const mpi::DistributedOptions& d,
+                            PopulationPlan& plan) {
+  const mpi::NpyKernelSource source(f.population_kernel);
+  const Index size = source.pool_size();
+  const Targets population =
+      load_population_targets(f, inputs, p.train, size);
+  std::vector<std::int64_t> order(static_cast<size_t>(size));
+  std::iota(order.begin(), order.end(), 0);
+  source.check(grid, order, size);
+
+  spdlog::info("population spectrum: decomposing {} ({} points)",
+               f.population_kernel,
+               size);
+  plan.spectrum = plugin_spectrum(
+      mpi::decompose_block(grid, source, order, size, population.y, d));
+  plan.size = size;
+  plan.description = {{"source", f.population_kernel},
+                      {"labels", f.population_labels},
+                      {"size", size}};
+}
 
 PopulationPlan plan_distributed_population(const TheoryFlags& f,
+                                           const InputFlags& inputs,
                                            const mpi::ProcessGrid& grid,
                                            const DistributedProblem& p,
                                            const SweepOptions& options,
@@ -220,15 +249,14 @@ PopulationPlan plan_distributed_population(const TheoryFlags& f,
   PopulationPlan plan;
   plan.enabled = !f.no_theory;
   if (!plan.enabled) return plan;
-  if (!f.population_kernel.empty()) {
-    throw NotImplemented(
-        "--population-kernel with the distributed sweep; use "
-        "--population-size (the first P points of the pool)");
-  }
   plan.options.bound.max_kernel_diagonal =
       std::max(p.source->max_diagonal(grid), 0.0);
   plan.options.bound.max_abs_target = p.train.y.cwiseAbs().maxCoeff();
   plan.options.bound.outputs = p.train.outputs();
+  if (!f.population_kernel.empty()) {
+    plan_population_kernel(f, inputs, grid, p, d, plan);
+    return plan;
+  }
 
   const std::int64_t pool = p.train.size();
   plan.size = f.population_size == 0 ? pool : f.population_size;
@@ -351,7 +379,7 @@ void run_distributed(const InputFlags& inputs,
   p.description["asymmetry"] = asymmetry;
   if (!flags.write_kernel.empty()) write_kernels(grid, p, flags.write_kernel);
   PopulationPlan population =
-      plan_distributed_population(theory, grid, p, options, d);
+      plan_distributed_population(theory, inputs, grid, p, options, d);
 
   std::optional<ProgressBar> bar;
   if (is_root()) bar.emplace("sweep");

@@ -14,7 +14,8 @@ distributed path does differently:
   default 64, where a process may hold one block or none;
 - the seeded pool permutation (nested sizes 60, 131, 203), exact LOO,
   classification error, and the theory columns (the population spectrum
-  at a size of the sweep, and at one that is not: --population-size);
+  at a size of the sweep, at one that is not: --population-size, and a
+  separate --population-kernel read with MPI-IO);
 - features with an RBF kernel assembled block by block on each process,
   and those kernels written with MPI-IO (--write-kernel), read back here;
 - pdsyevr as well as pdsyevd.
@@ -86,6 +87,11 @@ def make_inputs(folder, n=203, m=57, p=5, seed=3):
     np.save(os.path.join(folder, "yt.npy"), label(xt))
     np.save(os.path.join(folder, "X.npy"), x)
     np.save(os.path.join(folder, "XT.npy"), xt)
+    # A separate population of 90 points (Fortran order, float64).
+    xp = rng.normal(size=(90, p))
+    np.save(os.path.join(folder, "KP.npy"), np.asfortranarray(rbf(xp, xp,
+                                                                  2.0)))
+    np.save(os.path.join(folder, "yp.npy"), label(xp))
     return x, xt
 
 
@@ -140,6 +146,9 @@ def main():
                                                         "pdsyevr"]),
             "population-150": (kernels + common + ["--population-size",
                                                    "150"], nb16),
+            "population-kernel": (kernels + common + [
+                "--population-kernel", f("KP.npy"),
+                "--population-labels", f("yp.npy")], nb16),
             "features": (features + common,
                          nb16 + ["--write-kernel", f("written")]),
         }

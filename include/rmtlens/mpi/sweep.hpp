@@ -63,7 +63,9 @@ class KernelSource {
 class NpyKernelSource : public KernelSource {
  public:
   // Reads and checks both headers (shapes: square pool, M x Npool test).
-  NpyKernelSource(std::string kernel_path, std::string test_kernel_path);
+  // An empty test_kernel_path means no test kernel (test_size() 0), for
+  // a kernel that is only decomposed, like a population kernel.
+  NpyKernelSource(std::string kernel_path, std::string test_kernel_path = "");
 
   Index pool_size() const override { return pool_; }
   Index test_size() const override { return test_; }
