@@ -275,6 +275,25 @@ Series marker(const std::string& title,
   return s;
 }
 
+// GCV's estimate where the trust rule flags it (sweep --loo: gcv_trusted
+// is 0): there the spread of the leverages makes GCV's shortcut for LOO
+// unreliable and the LOO curve is the one to read (docs/uncertainty.md).
+Series untrusted_gcv(const CsvTable& t, const std::vector<size_t>& rows) {
+  Series s{"GCV not trusted here (read LOO)",
+           marked(line("#d62728", 1.6, 1), Mark::kPoints, 2, 1.4),
+           {},
+           {},
+           {},
+           {}};
+  if (!t.has("gcv_trusted")) return s;
+  for (size_t row : rows) {
+    if (t.column("gcv_trusted")[row] != 0.0) continue;
+    s.x.push_back(t.column("ridge")[row]);
+    s.y.push_back(t.column("gcv")[row]);
+  }
+  return s;
+}
+
 // Where GCV's minimum and the test risk's minimum put the ridge.
 std::vector<Series> choice_markers(const CsvTable& t,
                                    const std::vector<size_t>& rows) {
@@ -588,7 +607,10 @@ PlannedFigure risk_over_ridges(const Representation& r, const std::string& id) {
           "open blue circle is the measured test risk at the ridge that "
           "minimises GCV; the open black triangle is the best ridge on "
           "the test set. When the circle sits level with the triangle, "
-          "choosing the ridge by GCV costs nothing on the test set."),
+          "choosing the ridge by GCV costs nothing on the test set. Red "
+          "crosses, where present, mark ridges at which GCV is not "
+          "trusted: the leverages spread too much for its shortcut to "
+          "exact LOO (sweep --loo), so read the LOO curve there."),
       ""};
   const Axis risk = risk_axis(t);
   for (double n : spread(distinct_sorted(t.column("n")), kRiskPanels)) {
@@ -599,6 +621,8 @@ PlannedFigure risk_over_ridges(const Representation& r, const std::string& id) {
     const std::vector<size_t> rows = rows_where(t, "n", n, "ridge");
     p.series = risk_series(t, rows, "ridge");
     for (Series& m : choice_markers(t, rows)) p.series.push_back(m);
+    Series flagged = untrusted_gcv(t, rows);
+    if (!flagged.x.empty()) p.series.push_back(std::move(flagged));
     if (p.drawable()) out.figure.panels.push_back(std::move(p));
   }
   if (out.figure.panels.empty()) {

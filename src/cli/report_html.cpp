@@ -217,25 +217,64 @@ std::string notes_list(const Study& study) {
          items + "</ul>\n";
 }
 
+// Whether the trust rule flagged GCV at (n, ridge), from summary.json's
+// uncertainty.gcv_rule (present since sweep writes intervals): "yes",
+// "no: read LOO", or "not assessed" (a sweep without --loo).
+std::string gcv_verdict(const nlohmann::json& rule,
+                        double n,
+                        double ridge,
+                        const std::string& file) {
+  if (!rule.is_object() || json_number(rule, "assessed_rows", file) <= 0) {
+    return "not assessed";
+  }
+  for (const nlohmann::json& f : json_member(rule, "flagged")) {
+    if (json_number(f, "n", file) == n &&
+        json_number(f, "ridge", file) == ridge) {
+      return "no: read LOO";
+    }
+  }
+  return "yes";
+}
+
+// One sentence on the trust rule's verdicts over the whole grid.
+std::string gcv_rule_note(const nlohmann::json& rule, const std::string& file) {
+  if (!rule.is_object()) return "";
+  const double assessed = json_number(rule, "assessed_rows", file);
+  if (!(assessed > 0)) {
+    return "<p>GCV's trust rule needs the leverages: run sweep with --loo "
+           "to have each (N, λ) assessed.</p>\n";
+  }
+  return "<p>GCV's trust rule (leverage-slack spread above " +
+         number(json_number(rule, "max_slack_cv", file)) +
+         ") flags " + number(json_number(rule, "flagged_rows", file)) +
+         " of " + number(assessed) +
+         " (N, λ) points; at those, exact LOO is the estimate to read.</p>\n";
+}
+
 // Per size: the ridge GCV picks, what it costs on the test set against
-// the best ridge of the grid.
+// the best ridge of the grid, and whether GCV is trusted there.
 std::string choice_table(const Representation& r) {
   if (!r.summary.is_object() || !r.summary.contains("sizes")) return "";
   const std::string file = r.dir + "/summary.json";
+  const nlohmann::json& rule =
+      json_member(json_member(r.summary, "uncertainty"), "gcv_rule");
   std::string html =
       "<table>\n<tr><th>N</th><th>GCV's λ</th><th>test risk there</th>"
       "<th>best λ on test</th><th>best test risk</th>"
-      "<th>excess risk of GCV's choice</th></tr>\n";
+      "<th>excess risk of GCV's choice</th>"
+      "<th>GCV trusted at its λ</th></tr>\n";
   for (const nlohmann::json& s : r.summary["sizes"]) {
+    const double n = json_number(s, "n", file);
+    const double ridge = json_number(s, "gcv_ridge", file);
     const double at_gcv = json_number(s, "test_mse_at_gcv_ridge", file);
     const double best = json_number(s, "best_test_mse", file);
-    html += "<tr>" + cell(number(json_number(s, "n", file))) +
-            cell(number(json_number(s, "gcv_ridge", file))) +
+    html += "<tr>" + cell(number(n)) + cell(number(ridge)) +
             cell(number(at_gcv)) +
             cell(number(json_number(s, "best_ridge", file))) +
-            cell(number(best)) + cell(percent(at_gcv / best - 1.0)) + "</tr>\n";
+            cell(number(best)) + cell(percent(at_gcv / best - 1.0)) +
+            cell(gcv_verdict(rule, n, ridge, file)) + "</tr>\n";
   }
-  return html + "</table>\n";
+  return html + "</table>\n" + gcv_rule_note(rule, file);
 }
 
 void risk_section(const Study& study, PageWriter& page) {

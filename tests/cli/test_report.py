@@ -109,7 +109,26 @@ def check_sweep_report(rmtlens_dir, work):
     ids = re.findall(r'\bid="([^"]+)"', html) + \
         re.findall(r"\bid='([^']+)'", html)
     CHECKS.check(len(ids) == len(set(ids)), "ids unique across the page")
+    check_gcv_verdicts(rmtlens_dir, html)
     return path
+
+
+def check_gcv_verdicts(rmtlens_dir, html):
+    """The sweep ran with --loo: the choice table gives GCV's verdict at
+    its ridge for every size, as summary.json's trust rule says, and the
+    count of flagged points is stated."""
+    with open(os.path.join(rmtlens_dir, "summary.json")) as f:
+        summary = json.load(f)
+    rule = summary["uncertainty"]["gcv_rule"]
+    flagged = {(row["n"], row["ridge"]) for row in rule["flagged"]}
+    expected = ["no: read LOO" if (s["n"], s["gcv_ridge"]) in flagged
+                else "yes" for s in summary["sizes"]]
+    cells = re.findall(r"<td>(yes|no: read LOO|not assessed)</td>", html)
+    CHECKS.check(cells == expected,
+                 f"GCV verdicts per size {cells}, expected {expected}")
+    sentence = (f"flags {rule['flagged_rows']} of {rule['assessed_rows']} "
+                f"(N, λ) points")
+    CHECKS.check(sentence in html, f"the page says '{sentence}'")
 
 
 def check_study_report(work, sweep_dir):
