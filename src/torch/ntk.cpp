@@ -168,7 +168,8 @@ class GramAccumulator : public GramSink {
 
 // A contiguous tensor of samples as the sink sees it.
 SampleBlock sample_block(const torch::Tensor& t) {
-  return {t.data_ptr(), t.size(0), t.size(1), t.scalar_type() == torch::kFloat32};
+  return {t.data_ptr(), t.size(0), t.size(1),
+          t.scalar_type() == torch::kFloat32};
 }
 
 // The sink with the time spent in it, so that gradient and Gram times are
@@ -452,7 +453,9 @@ class StructuredNtk {
     const int workers = static_cast<int>(std::min<std::int64_t>(
         workers_, std::max<std::int64_t>(batches, 1)));
     if (workers <= 1) {
-      for (std::int64_t k = 0; k < batches; ++k) run_batch(chunk_index, k, jacobian, true);
+      for (std::int64_t k = 0; k < batches; ++k) {
+        run_batch(chunk_index, k, jacobian, true);
+      }
       return;
     }
 
@@ -585,8 +588,9 @@ class StructuredNtk {
 
   void report(std::size_t chunk_index, double fraction) const {
     if (!job_.progress) return;
-    job_.progress(fmt::format("eNTK chunk {}/{}", chunk_index + 1, chunks_.size()),
-              (chunk_index + fraction) / chunks_.size());
+    job_.progress(
+        fmt::format("eNTK chunk {}/{}", chunk_index + 1, chunks_.size()),
+        (chunk_index + fraction) / chunks_.size());
   }
 
   NtkResult finish(NtkResult result) const {

@@ -97,7 +97,8 @@ def main():
                      "training classes")
 
         # A sparse file holding a 300000 x 300000 float64 kernel (720 GB):
-        # the memory check refuses before reading any data.
+        # the memory check refuses before reading any data and points at
+        # the distributed build.
         header = "{'descr': '<f8', 'fortran_order': False, " \
                  "'shape': (300000, 300000), }"
         header += " " * (117 - len(header)) + "\n"
@@ -107,6 +108,8 @@ def main():
             huge.truncate(128 + 300000 * 300000 * 8)
         expect_error(checks, d, "memory", sweep(kernel="huge.npy"),
                      "of memory but only")
+        expect_error(checks, d, "memory-pointer", sweep(kernel="huge.npy"),
+                     "or the distributed build (docs/scale-out.md)")
 
         expect_error(checks, d, "missing-file", sweep(kernel="nope.npy"),
                      "nope.npy")
