@@ -12,34 +12,15 @@
 #include <optional>
 #include <stdexcept>
 
+#include "test_support.hpp"
+
 namespace rmtlens {
 namespace {
 
 namespace fs = std::filesystem;
 
-// A fresh directory under the system temp dir, removed with its contents.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern =
-        (fs::temp_directory_path() / "rmtlens-idx-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      throw std::runtime_error("mkdtemp failed for " + pattern);
-    }
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  std::string file(const std::string& name) const {
-    return (fs::path(path_) / name).string();
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+using test_support::ScratchDir;
+using test_support::expect_input_error;
 
 // Sets (or, given nullopt, unsets) an environment variable for one scope.
 class ScopedEnv {
@@ -96,23 +77,6 @@ void write_gzip(const std::string& path, const std::string& bytes) {
   ASSERT_EQ(gzwrite(file, bytes.data(), static_cast<unsigned>(bytes.size())),
             static_cast<int>(bytes.size()));
   ASSERT_EQ(gzclose(file), Z_OK);
-}
-
-// Runs `call` and checks it throws InputError with a one-line message that
-// starts with `path` and contains `fragment`.
-template <typename Call>
-void expect_input_error(const std::string& path,
-                        const std::string& fragment,
-                        Call call) {
-  try {
-    call();
-    ADD_FAILURE() << "expected an InputError containing: " << fragment;
-  } catch (const InputError& e) {
-    const std::string message = e.what();
-    EXPECT_EQ(message.rfind(path + ": ", 0), 0u) << message;
-    EXPECT_NE(message.find(fragment), std::string::npos) << message;
-    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-  }
 }
 
 // Writes `bytes` raw and gzip-compressed; both must be rejected alike.

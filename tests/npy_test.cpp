@@ -19,6 +19,8 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "test_support.hpp"
+
 namespace rmtlens {
 namespace {
 
@@ -26,28 +28,8 @@ namespace fs = std::filesystem;
 
 constexpr char kPython[] = "/usr/bin/python3";
 
-// A fresh directory under the system temp dir, removed with its contents.
-class ScratchDir {
- public:
-  ScratchDir() {
-    std::string pattern =
-        (fs::temp_directory_path() / "rmtlens-npy-XXXXXX").string();
-    if (::mkdtemp(pattern.data()) == nullptr) {
-      throw std::runtime_error("mkdtemp failed for " + pattern);
-    }
-    path_ = pattern;
-  }
-  ~ScratchDir() {
-    std::error_code ignored;
-    fs::remove_all(path_, ignored);
-  }
-  std::string file(const std::string& name) const {
-    return (fs::path(path_) / name).string();
-  }
-
- private:
-  std::string path_;
-};
+using test_support::ScratchDir;
+using test_support::expect_input_error;
 
 void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream out(path, std::ios::binary);
@@ -90,23 +72,6 @@ std::string raw_bytes(const std::vector<T>& values) {
 std::string f8_dict(const std::string& shape, bool fortran = false) {
   return std::string("{'descr': '<f8', 'fortran_order': ") +
          (fortran ? "True" : "False") + ", 'shape': " + shape + ", }";
-}
-
-// Runs `call` and checks it throws InputError with a one-line message that
-// starts with `path` and contains `fragment`.
-template <typename Call>
-void expect_input_error(const std::string& path,
-                        const std::string& fragment,
-                        Call call) {
-  try {
-    call();
-    ADD_FAILURE() << "expected an InputError containing: " << fragment;
-  } catch (const InputError& e) {
-    const std::string message = e.what();
-    EXPECT_EQ(message.rfind(path + ": ", 0), 0u) << message;
-    EXPECT_NE(message.find(fragment), std::string::npos) << message;
-    EXPECT_EQ(message.find('\n'), std::string::npos) << message;
-  }
 }
 
 // Writes `bytes` to `name` and expects every reader to reject it.
