@@ -26,52 +26,26 @@ int run_pdsyevd(DistributedMatrix& a, Vector& w, DistributedMatrix& z) {
   const char jobz = 'V';
   const char uplo = 'L';
   const int n = static_cast<int>(a.rows());
+  int info = 0;
+  // The workspace query and the solve differ only in the workspace.
+  auto call = [&](double* work, int lwork, int* iwork, int liwork) {
+    pdsyevd_(&jobz, &uplo, &n, a.data(), &kOne, &kOne, a.desc(), w.data(),
+             z.data(), &kOne, &kOne, z.desc(), work, &lwork, iwork, &liwork,
+             &info);
+  };
+
   double work_size = 0.0;
   int iwork_size = 0;
-  int query = -1;
-  int info = 0;
-  pdsyevd_(&jobz,
-           &uplo,
-           &n,
-           a.data(),
-           &kOne,
-           &kOne,
-           a.desc(),
-           w.data(),
-           z.data(),
-           &kOne,
-           &kOne,
-           z.desc(),
-           &work_size,
-           &query,
-           &iwork_size,
-           &query,
-           &info);
+  call(&work_size, -1, &iwork_size, -1);
   check_arguments(info, "pdsyevd (workspace query)");
 
-  int lwork = static_cast<int>(
+  const int lwork = static_cast<int>(
       std::max(work_size,
                workspace_doubles(a.grid(), n, Eigensolver::kDivideAndConquer)));
-  int liwork = std::max(iwork_size, 7 * n + 8 * a.grid().cols() + 2);
+  const int liwork = std::max(iwork_size, 7 * n + 8 * a.grid().cols() + 2);
   std::vector<double> work(static_cast<size_t>(lwork));
   std::vector<int> iwork(static_cast<size_t>(liwork));
-  pdsyevd_(&jobz,
-           &uplo,
-           &n,
-           a.data(),
-           &kOne,
-           &kOne,
-           a.desc(),
-           w.data(),
-           z.data(),
-           &kOne,
-           &kOne,
-           z.desc(),
-           work.data(),
-           &lwork,
-           iwork.data(),
-           &liwork,
-           &info);
+  call(work.data(), lwork, iwork.data(), liwork);
   check_arguments(info, "pdsyevd");
   return info;
 }
@@ -86,64 +60,24 @@ int run_pdsyevr(DistributedMatrix& a, Vector& w, DistributedMatrix& z) {
   const int unused_index = 0;
   int found = 0;
   int found_vectors = 0;
+  int info = 0;
+  auto call = [&](double* work, int lwork, int* iwork, int liwork) {
+    pdsyevr_(&jobz, &range, &uplo, &n, a.data(), &kOne, &kOne, a.desc(),
+             &unused_bound, &unused_bound, &unused_index, &unused_index,
+             &found, &found_vectors, w.data(), z.data(), &kOne, &kOne,
+             z.desc(), work, &lwork, iwork, &liwork, &info);
+  };
+
   double work_size = 0.0;
   int iwork_size = 0;
-  int query = -1;
-  int info = 0;
-  pdsyevr_(&jobz,
-           &range,
-           &uplo,
-           &n,
-           a.data(),
-           &kOne,
-           &kOne,
-           a.desc(),
-           &unused_bound,
-           &unused_bound,
-           &unused_index,
-           &unused_index,
-           &found,
-           &found_vectors,
-           w.data(),
-           z.data(),
-           &kOne,
-           &kOne,
-           z.desc(),
-           &work_size,
-           &query,
-           &iwork_size,
-           &query,
-           &info);
+  call(&work_size, -1, &iwork_size, -1);
   check_arguments(info, "pdsyevr (workspace query)");
 
-  int lwork = static_cast<int>(work_size) + 1;
-  int liwork = iwork_size;
+  const int lwork = static_cast<int>(work_size) + 1;
+  const int liwork = iwork_size;
   std::vector<double> work(static_cast<size_t>(lwork));
   std::vector<int> iwork(static_cast<size_t>(liwork));
-  pdsyevr_(&jobz,
-           &range,
-           &uplo,
-           &n,
-           a.data(),
-           &kOne,
-           &kOne,
-           a.desc(),
-           &unused_bound,
-           &unused_bound,
-           &unused_index,
-           &unused_index,
-           &found,
-           &found_vectors,
-           w.data(),
-           z.data(),
-           &kOne,
-           &kOne,
-           z.desc(),
-           work.data(),
-           &lwork,
-           iwork.data(),
-           &liwork,
-           &info);
+  call(work.data(), lwork, iwork.data(), liwork);
   check_arguments(info, "pdsyevr");
   if (info == 0 && found != n) info = n + 1;
   return info;
