@@ -95,4 +95,18 @@ void fill_leverage_columns(const Vector& one_minus_h,
   row.gcv_trusted = v.assessed ? (v.trusted ? 1.0 : 0.0) : kNaN;
 }
 
+void fill_test_intervals(const Matrix& losses,
+                         const BootstrapOptions& options,
+                         std::vector<SweepRow>& rows) {
+  const std::vector<Interval> ci = bootstrap_mean_intervals(losses, options);
+  const size_t k = ci.size() / rows.size();
+  for (size_t j = 0; j < rows.size(); ++j) {
+    rows[j].test_mse_lo = ci[j * k].lo;
+    rows[j].test_mse_hi = ci[j * k].hi;
+    if (k < 2) continue;
+    rows[j].test_error_lo = ci[j * k + 1].lo;
+    rows[j].test_error_hi = ci[j * k + 1].hi;
+  }
+}
+
 }  // namespace rmtlens::detail

@@ -8,6 +8,8 @@
 #include "rmtlens/types.hpp"
 #include "rmtlens/uncertainty.hpp"
 
+#include <vector>
+
 namespace rmtlens::detail {
 
 // Per-ridge spectral weights s_i = d_i / (d_i + N lambda), 1 - s_i and
@@ -46,5 +48,12 @@ void fill_test_quantities(const Matrix& predictions,
 void fill_leverage_columns(const Vector& one_minus_h,
                            const GcvTrustRule& rule,
                            SweepRow& row);
+
+// Percentile bootstrap intervals of every ridge's test MSE (and error) at
+// once, from the per-point losses of all ridges side by side (M x k per
+// ridge, ridge-major columns).
+void fill_test_intervals(const Matrix& losses,
+                         const BootstrapOptions& options,
+                         std::vector<SweepRow>& rows);
 
 }  // namespace rmtlens::detail

@@ -123,22 +123,6 @@ void fill_loo(const SpectralModel& m,
 // ---------------------------------------------------------------------------
 // One size: every ridge from one decomposition.
 
-// Bootstrap intervals of every ridge's test MSE (and error) at once, from
-// the per-point losses (M x k per ridge, ridge-major columns).
-void fill_test_intervals(const Matrix& losses,
-                         const BootstrapOptions& options,
-                         std::vector<SweepRow>& rows) {
-  const std::vector<Interval> ci = bootstrap_mean_intervals(losses, options);
-  const size_t k = ci.size() / rows.size();
-  for (size_t j = 0; j < rows.size(); ++j) {
-    rows[j].test_mse_lo = ci[j * k].lo;
-    rows[j].test_mse_hi = ci[j * k].hi;
-    if (k < 2) continue;
-    rows[j].test_error_lo = ci[j * k + 1].lo;
-    rows[j].test_error_hi = ci[j * k + 1].hi;
-  }
-}
-
 std::vector<SweepRow> evaluate_ridges(const SpectralModel& m,
                                       const Targets& test,
                                       const SweepOptions& options) {
@@ -168,7 +152,7 @@ std::vector<SweepRow> evaluate_ridges(const SpectralModel& m,
                          rows[j],
                          losses.middleCols(static_cast<Index>(j) * k, k));
   }
-  fill_test_intervals(losses, options.bootstrap, rows);
+  detail::fill_test_intervals(losses, options.bootstrap, rows);
   if (m.vectors != nullptr) fill_loo(m, weights, options.gcv_rule, rows);
   return rows;
 }

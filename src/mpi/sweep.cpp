@@ -141,22 +141,6 @@ void fill_training(const Spectrum& sp, const RidgeWeights& w, SweepRow& row) {
       sp.b.rowwise().squaredNorm(), 0.0, sp.n, w, row);
 }
 
-// Percentile bootstrap intervals of every ridge's test risks at once
-// (uncertainty.hpp), from replicated per-point losses, ridge-major.
-void fill_test_intervals(const Matrix& losses,
-                         const BootstrapOptions& options,
-                         std::vector<SweepRow>& rows) {
-  const std::vector<Interval> ci = bootstrap_mean_intervals(losses, options);
-  const size_t k = ci.size() / rows.size();
-  for (size_t j = 0; j < rows.size(); ++j) {
-    rows[j].test_mse_lo = ci[j * k].lo;
-    rows[j].test_mse_hi = ci[j * k].hi;
-    if (k < 2) continue;
-    rows[j].test_error_lo = ci[j * k + 1].lo;
-    rows[j].test_error_hi = ci[j * k + 1].hi;
-  }
-}
-
 // ---------------------------------------------------------------------------
 // Test predictions of every ridge: K*(:, 0:N) Z (g o B), one pdgemm pair
 // for the whole (C x ridges)-column batch.
@@ -252,7 +236,7 @@ void fill_test_columns(const DistributedMatrix& z,
                          rows[j],
                          losses.middleCols(at * k, k));
   }
-  fill_test_intervals(losses, options.bootstrap, rows);
+  detail::fill_test_intervals(losses, options.bootstrap, rows);
 }
 
 std::vector<SweepRow> evaluate_ridges(const DistributedMatrix& z,
