@@ -191,6 +191,21 @@ void add_theory_flags(CLI::App* c, TheoryFlags* f) {
               "skip the deterministic-equivalent and theory columns");
 }
 
+void choose_pool_population(const TheoryFlags& f,
+                            std::int64_t pool,
+                            const SweepOptions& options,
+                            PopulationPlan& plan) {
+  plan.size = f.population_size == 0 ? pool : f.population_size;
+  if (plan.size < 1 || plan.size > pool) {
+    throw InputError("--population-size = " + std::to_string(plan.size) +
+                     " (must be in [1, " + std::to_string(pool) + "])");
+  }
+  plan.description = {{"source", "pool"}, {"size", plan.size}};
+  plan.reuse_size =
+      std::find(options.sizes.begin(), options.sizes.end(), plan.size) !=
+      options.sizes.end();
+}
+
 PopulationPlan plan_population(const TheoryFlags& f,
                                const InputFlags& inputs,
                                const Problem& problem,
@@ -208,16 +223,7 @@ PopulationPlan plan_population(const TheoryFlags& f,
     return plan;
   }
 
-  const std::int64_t pool = problem.pool_size();
-  plan.size = f.population_size == 0 ? pool : f.population_size;
-  if (plan.size < 1 || plan.size > pool) {
-    throw InputError("--population-size = " + std::to_string(plan.size) +
-                     " (must be in [1, " + std::to_string(pool) + "])");
-  }
-  plan.description = {{"source", "pool"}, {"size", plan.size}};
-  plan.reuse_size =
-      std::find(options.sizes.begin(), options.sizes.end(), plan.size) !=
-      options.sizes.end();
+  choose_pool_population(f, problem.pool_size(), options, plan);
   if (!plan.reuse_size) {
     spdlog::info("population spectrum: decomposing {} points", plan.size);
     plan.spectrum = population_block(problem, options, plan.size);

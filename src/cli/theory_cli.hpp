@@ -44,6 +44,14 @@ PopulationPlan plan_population(const TheoryFlags& flags,
                                const Problem& problem,
                                const SweepOptions& options);
 
+// Sets plan.size to P from --population-size (0: the whole pool of `pool`
+// points; outside [1, pool] is refused), its description, and whether a
+// sweep size already decomposes that many points (plan.reuse_size).
+void choose_pool_population(const TheoryFlags& f,
+                            std::int64_t pool,
+                            const SweepOptions& options,
+                            PopulationPlan& plan);
+
 // The labels of --population-kernel (--population-labels), checked to
 // have `rows` rows and the pool's outputs (classes).
 Targets load_population_targets(const TheoryFlags& flags,

@@ -259,15 +259,7 @@ PopulationPlan plan_distributed_population(const TheoryFlags& f,
   }
 
   const std::int64_t pool = p.train.size();
-  plan.size = f.population_size == 0 ? pool : f.population_size;
-  if (plan.size < 1 || plan.size > pool) {
-    throw InputError("--population-size = " + std::to_string(plan.size) +
-                     " (must be in [1, " + std::to_string(pool) + "])");
-  }
-  plan.description = {{"source", "pool"}, {"size", plan.size}};
-  plan.reuse_size =
-      std::find(options.sizes.begin(), options.sizes.end(), plan.size) !=
-      options.sizes.end();
+  choose_pool_population(f, pool, options, plan);
   if (plan.reuse_size) return plan;
 
   spdlog::info("population spectrum: decomposing {} points", plan.size);
