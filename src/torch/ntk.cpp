@@ -291,6 +291,26 @@ std::int64_t total_columns(const std::vector<Unit>& chunk) {
   return columns;
 }
 
+// Fills the Jacobian columns of one chunk at a time (fill(c, J)) and hands
+// each to the sink before the next is allocated, so one chunk is held at
+// most. Returns the largest chunk in MiB.
+template <typename Fill>
+double stream_chunks(const std::vector<std::vector<Unit>>& chunks,
+                     std::int64_t rows,
+                     const torch::TensorOptions& options,
+                     TimedSink& sink,
+                     Fill fill) {
+  double peak_mb = 0.0;
+  for (std::size_t c = 0; c < chunks.size(); ++c) {
+    torch::Tensor jacobian =
+        torch::empty({rows, total_columns(chunks[c])}, options);
+    peak_mb = std::max(peak_mb, jacobian.nbytes() / kMiB);
+    fill(c, jacobian);
+    sink.add_jacobian(jacobian);
+  }
+  return peak_mb;
+}
+
 std::string budget_message(const NtkOptions& options,
                            const Unit& largest,
                            std::int64_t rows,
@@ -341,14 +361,9 @@ class StructuredNtk {
     plan();
     NtkResult result;
     const auto start = std::chrono::steady_clock::now();
-    for (std::size_t c = 0; c < chunks_.size(); ++c) {
-      torch::Tensor jacobian =
-          torch::empty({rows_, total_columns(chunks_[c])}, x_.options());
-      result.peak_chunk_mb =
-          std::max(result.peak_chunk_mb, jacobian.nbytes() / kMiB);
-      pass(c, jacobian);
-      sink_.add_jacobian(jacobian);
-    }
+    result.peak_chunk_mb = stream_chunks(
+        chunks_, rows_, x_.options(), sink_,
+        [&](std::size_t c, torch::Tensor& jacobian) { pass(c, jacobian); });
     add_linear_layers();
     result.gradient_seconds = seconds_since(start) - sink_.seconds();
     return finish(result);
@@ -634,14 +649,9 @@ class PerSampleNtk {
     plan();
     NtkResult result;
     const auto start = std::chrono::steady_clock::now();
-    for (std::size_t c = 0; c < chunks_.size(); ++c) {
-      torch::Tensor jacobian =
-          torch::empty({rows_, total_columns(chunks_[c])}, x_.options());
-      result.peak_chunk_mb =
-          std::max(result.peak_chunk_mb, jacobian.nbytes() / kMiB);
-      pass(c, jacobian);
-      sink_.add_jacobian(jacobian);
-    }
+    result.peak_chunk_mb = stream_chunks(
+        chunks_, rows_, x_.options(), sink_,
+        [&](std::size_t c, torch::Tensor& jacobian) { pass(c, jacobian); });
     result.gradient_seconds = seconds_since(start) - sink_.seconds();
     result.chunk_count = chunks_.size();
     result.method = GradientMethod::kPerSample;
