@@ -5,8 +5,11 @@ Issue 2, item 8. For each training size N the script builds an RBF kernel of
 Fashion-MNIST pixels (all 10 classes, M test points, C = 10 centred one-hot
 outputs), saves it as .npy files and times, each as its own process:
 
-  rmtlens          rmtlens sweep (train, GCV, df, test over every ridge)
+  rmtlens          rmtlens sweep (train, GCV, df, test over every ridge;
+                   --no-theory --bootstrap 0, as NumPy computes neither)
   rmtlens-loo      the same with --loo (exact leave-one-out as well)
+  rmtlens-defaults rmtlens sweep as a user runs it: theory columns and
+                   bootstrap intervals on (for information)
   numpy            scipy.linalg.eigh of K, then every ridge from the
                    eigendecomposition: what a paper author writes
   numpy-loo        the same plus exact LOO from the eigenvectors
@@ -48,12 +51,14 @@ import time
 BEGIN_MARK = "<!-- sweep:begin -->"
 END_MARK = "<!-- sweep:end -->"
 RIDGE_MIN, RIDGE_MAX = 1e-6, 1.0
-SIDES = ("rmtlens", "rmtlens-loo", "numpy", "numpy-loo", "kernel-ridge",
-         "ridge-cv", "bare")
+SIDES = ("rmtlens", "rmtlens-loo", "rmtlens-defaults", "numpy",
+         "numpy-loo", "kernel-ridge", "ridge-cv", "bare")
+RMTLENS_SIDES = ("rmtlens", "rmtlens-loo", "rmtlens-defaults")
 SKLEARN_SIDES = ("kernel-ridge", "ridge-cv")
 PYTHON_SIDES = ("numpy", "numpy-loo", "kernel-ridge", "ridge-cv")
 # The NumPy side that computes the same quantities as each side.
 COUNTERPART = {"rmtlens": "numpy", "rmtlens-loo": "numpy-loo",
+               "rmtlens-defaults": "numpy",
                "numpy": "numpy", "numpy-loo": "numpy-loo",
                "kernel-ridge": "numpy", "ridge-cv": "numpy-loo",
                "bare": None}
@@ -277,7 +282,7 @@ def write_inputs(folder, data, n, bandwidth):
 
 def side_command(side, paths, args, out_dir):
     """The command line of one side, and the file its results land in."""
-    if side in ("rmtlens", "rmtlens-loo"):
+    if side in RMTLENS_SIDES:
         command = [args.rmtlens, "sweep",
                    "--kernel", paths["kernel"],
                    "--test-kernel", paths["test_kernel"],
@@ -286,6 +291,10 @@ def side_command(side, paths, args, out_dir):
                    "--sizes", str(paths["n"]),
                    "--ridges", f"log:1e-6:1:{args.ridge_count}",
                    "--no-shuffle", "--out", out_dir]
+        if side != "rmtlens-defaults":
+            # The NumPy script computes neither the theory columns nor
+            # bootstrap intervals: like for like, both are off.
+            command += ["--no-theory", "--bootstrap", "0"]
         if side == "rmtlens-loo":
             command.append("--loo")
         return command, out_dir
@@ -348,7 +357,7 @@ def read_side_results(side, stdout, result):
     """Rows and phase timings of a finished side."""
     if side == "bare":
         return {"phases": json.loads(stdout), "rows": []}
-    if side in ("rmtlens", "rmtlens-loo"):
+    if side in RMTLENS_SIDES:
         with open(os.path.join(result, "summary.json")) as f:
             summary = json.load(f)
         size = summary["sizes"][-1]
@@ -393,6 +402,8 @@ def agreement(best):
              True),
             ("rmtlens-loo", "numpy-loo",
              ("train_mse", "gcv", "df", "test_mse", "loo"), True),
+            ("rmtlens-defaults", "numpy",
+             ("train_mse", "gcv", "df", "test_mse"), True),
             ("kernel-ridge", "numpy", ("test_mse",), False),
             ("ridge-cv", "numpy-loo", ("loo", "test_mse"), False)]
     for side, reference, fields, strict in plan:
@@ -605,9 +616,17 @@ def report_section(args, machine, tables, all_checks, targets, loads,
         "",
         "- `rmtlens`: `rmtlens sweep` — train, GCV, df, test risk and error "
         "per ridge; one DSYTRD, DSTEMR eigenpairs of the tridiagonal, "
-        "DORMTR applied to the targets and the test coefficients only.",
+        "DORMTR applied to the targets and the test coefficients only. "
+        "Run with `--no-theory --bootstrap 0`: the theory columns and the "
+        "bootstrap intervals, on by default, have no counterpart in the "
+        "NumPy script.",
         "- `rmtlens-loo`: the same with `--loo` (eigenvectors formed, exact "
         "leave-one-out per ridge).",
+        "- `rmtlens-defaults`: `rmtlens sweep` with its default options, "
+        "for information: `rmtlens` plus the theory columns (effective "
+        "ridge and deterministic equivalents per ridge, population "
+        "spectrum from the pool) and 1000-resample bootstrap intervals of "
+        "each test risk.",
         "- `numpy`: `scipy.linalg.eigh(K)` (default driver, LAPACK DSYEVR) "
         "then train, GCV, df, test risk and error per ridge from V, d.",
         "- `numpy-loo`: the same plus exact LOO per ridge from V.",
