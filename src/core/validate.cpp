@@ -8,8 +8,15 @@ namespace rmtlens {
 
 namespace {
 
+// Built by appending: GCC 12 warns falsely (-Wrestrict) on the inlined
+// chain of string operator+ this would otherwise be.
 std::string shape_text(const Matrix& m) {
-  return "(" + std::to_string(m.rows()) + ", " + std::to_string(m.cols()) + ")";
+  std::string text = "(";
+  text += std::to_string(m.rows());
+  text += ", ";
+  text += std::to_string(m.cols());
+  text += ")";
+  return text;
 }
 
 void require_rows(const Matrix& m,
