@@ -18,6 +18,7 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "network_commands.hpp"
 #include "rmtlens/atomic_file.hpp"
 #include "rmtlens/idx.hpp"
 #include "rmtlens/kernels.hpp"
@@ -69,13 +70,13 @@ std::vector<StudyKernel> raw_pixel_representations(const StudyData& data,
   return reps;
 }
 
-// Runs this program's own subcommand (the demo drives the same commands a
+// Runs one of rmtlens' subcommands (the demo drives the same commands a
 // user runs), its stdout kept in `log`. Throws on a non-zero exit.
 void run_subcommand(const std::vector<std::string>& args,
                     const std::string& log) {
   std::vector<char*> argv;
-  static std::string self = "/proc/self/exe";
-  argv.push_back(self.data());
+  static std::string program = plain_program();
+  argv.push_back(program.data());
   std::vector<std::string> copy = args;
   for (std::string& a : copy) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -263,13 +264,7 @@ void run_demo(const DemoFlags&) {
 
 void add_demo_command(CLI::App& app) {
   auto flags = std::make_shared<DemoFlags>();
-  CLI::App* c = app.add_subcommand(
-      "demo",
-      "The whole study on Fashion-MNIST: pretrained against random network "
-      "kernels and raw-pixel kernels on classes 5-9, swept over sizes and "
-      "ridges with every estimator. The test set is the whole official "
-      "test split of the target classes (5000 images), so that a 10% gap "
-      "between an estimate and the test risk is not noise.");
+  CLI::App* c = app.add_subcommand("demo", network_command_help("demo"));
   c->add_flag("--quick",
               flags->quick,
               "smaller pools and network: a few minutes on two cores. The "

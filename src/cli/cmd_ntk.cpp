@@ -14,6 +14,7 @@
 
 #include "commands.hpp"
 #include "common.hpp"
+#include "network_commands.hpp"
 #include "rmtlens/atomic_file.hpp"
 #include "rmtlens/npy.hpp"
 #include "rmtlens/torch/networks.hpp"
@@ -515,11 +516,7 @@ CLI::App* add_network_kernel_command(CLI::App& app,
 void add_ntk_command(CLI::App& app) {
   auto flags = std::make_shared<NtkFlags>();
   CLI::App* c = add_network_kernel_command(
-      app,
-      "ntk",
-      "Empirical NTK of a network: kernel.npy (n x n), test_kernel.npy "
-      "(m x n) and labels, ready for rmtlens sweep.",
-      flags);
+      app, "ntk", network_command_help("ntk"), flags);
   c->add_option("--memory-budget",
                 flags->memory_budget_mb,
                 "MiB for the Jacobian chunk and working memory (the kernels "
@@ -552,11 +549,7 @@ void add_ntk_command(CLI::App& app) {
 void add_features_command(CLI::App& app) {
   auto flags = std::make_shared<NtkFlags>();
   CLI::App* c = add_network_kernel_command(
-      app,
-      "features",
-      "Penultimate-layer features of a network and their linear kernel "
-      "F F^T / p.",
-      flags);
+      app, "features", network_command_help("features"), flags);
   c->callback([flags] { run_features(*flags); });
 }
 
@@ -644,11 +637,8 @@ void run_pretrain(const PretrainFlags& f) {
 
 void add_pretrain_command(CLI::App& app) {
   auto f = std::make_shared<PretrainFlags>();
-  CLI::App* c = app.add_subcommand(
-      "pretrain",
-      "Train a built-in network on a source task and save weights plus "
-      "metadata. Default: ResNet-20 width 16, 2 epochs on 15000 images of "
-      "Fashion-MNIST classes 0-4 (a few minutes on two cores).");
+  CLI::App* c =
+      app.add_subcommand("pretrain", network_command_help("pretrain"));
   c->add_option("--dataset", f->dataset, "fashion-mnist")
       ->capture_default_str();
   c->add_option("--classes", f->classes, "source classes, e.g. 0-4")

@@ -7,12 +7,19 @@
 #include <exception>
 
 #include "commands.hpp"
+#include "network_commands.hpp"
 #include "rmtlens/types.hpp"
 #ifdef RMTLENS_HAVE_MPI
 #include "rmtlens/mpi/grid.hpp"
 #endif
 
 int main(int argc, char** argv) {
+#ifdef RMTLENS_NETWORKS_PROGRAM
+  // Before MPI_Init: the network program initialises MPI itself.
+  if (rmtlens::cli::wants_network_command(argc, argv)) {
+    return rmtlens::cli::exec_network_program(argv);
+  }
+#endif
 #ifdef RMTLENS_HAVE_MPI
   // MPI_Init before parsing (mpirun may add arguments), MPI_Finalize when
   // main returns.
@@ -26,11 +33,15 @@ int main(int argc, char** argv) {
 
   rmtlens::cli::add_sweep_command(app);
   rmtlens::cli::add_kernel_command(app);
-  rmtlens::cli::add_demo_command(app);
   rmtlens::cli::add_spectrum_command(app);
   rmtlens::cli::add_scaling_command(app);
   rmtlens::cli::add_synth_command(app);
   rmtlens::cli::add_report_command(app);
+#if defined(RMTLENS_NETWORKS_PROGRAM)
+  rmtlens::cli::add_network_command_entries(app);
+#else
+  rmtlens::cli::add_demo_command(app);
+#endif
 #ifdef RMTLENS_HAVE_TORCH
   rmtlens::cli::add_ntk_command(app);
   rmtlens::cli::add_features_command(app);
