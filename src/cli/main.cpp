@@ -37,7 +37,7 @@ int main(int argc, char** argv) {
   rmtlens::cli::add_scaling_command(app);
   rmtlens::cli::add_synth_command(app);
   rmtlens::cli::add_report_command(app);
-#if defined(RMTLENS_NETWORKS_PROGRAM)
+#ifdef RMTLENS_NETWORKS_PROGRAM
   rmtlens::cli::add_network_command_entries(app);
 #else
   rmtlens::cli::add_demo_command(app);

@@ -15,6 +15,7 @@ namespace rmtlens::cli {
 namespace {
 
 constexpr char kNetworkProgram[] = "rmtlens-networks";
+constexpr char kPlainProgram[] = "rmtlens";
 
 const std::array<std::pair<std::string, std::string>, 4>& network_commands() {
   static const std::array<std::pair<std::string, std::string>, 4> commands{{
@@ -46,21 +47,26 @@ std::filesystem::path executable_folder() {
   return error ? std::filesystem::path(".") : self.parent_path();
 }
 
+// The help of network command `name`, or null when it is not one.
+const std::string* find_network_command(const std::string& name) {
+  for (const auto& [command, help] : network_commands()) {
+    if (command == name) return &help;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 const std::string& network_command_help(const std::string& name) {
-  for (const auto& [command, help] : network_commands()) {
-    if (command == name) return help;
+  const std::string* help = find_network_command(name);
+  if (help == nullptr) {
+    throw std::logic_error("not a network command: " + name);
   }
-  throw std::logic_error("not a network command: " + name);
+  return *help;
 }
 
 bool wants_network_command(int argc, char** argv) {
-  if (argc < 2) return false;
-  for (const auto& entry : network_commands()) {
-    if (entry.first == argv[1]) return true;
-  }
-  return false;
+  return argc >= 2 && find_network_command(argv[1]) != nullptr;
 }
 
 int exec_network_program(char** argv) {
@@ -79,7 +85,7 @@ int exec_network_program(char** argv) {
 }
 
 std::string plain_program() {
-  const auto beside = executable_folder() / "rmtlens";
+  const auto beside = executable_folder() / kPlainProgram;
   if (::access(beside.c_str(), X_OK) == 0) return beside.string();
   return "/proc/self/exe";
 }
